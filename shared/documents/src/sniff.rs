@@ -1,0 +1,1 @@
+//! Type detection from magic bytes and structure. TODO(helper)

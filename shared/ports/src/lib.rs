@@ -1,0 +1,250 @@
+//! Ports: the traits the handlers are written against. Each has an AWS adapter
+//! (`aws-adapters`) and an embedded one (`embedded`). No SDK types cross them.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Whether an error is worth retrying.
+pub trait Retryable {
+    /// Throttling, timeouts and unavailable services are retryable; bad input is not.
+    fn is_retryable(&self) -> bool;
+}
+
+// ---------------------------------------------------------------- blobs
+
+/// Failures of the blob store.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("no object at {0}")]
+    NotFound(String),
+    #[error("presigned uploads are not available with this blob store")]
+    PresignUnsupported,
+    #[error("blob store unavailable: {0}")]
+    Transient(String),
+    #[error("blob store error: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for BlobError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// A presigned browser upload: POST a multipart form with `fields` plus `file` to `url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresignedPost {
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+    /// RFC 3339 time after which the policy is refused.
+    pub expires_at: String,
+}
+
+/// Object storage (S3, or files under a data dir).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` at `key`, replacing any object there, atomically.
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), BlobError>;
+    /// Reads the whole object.
+    async fn get(&self, key: &str) -> Result<Bytes, BlobError>;
+    /// Size of the object, or `None` when absent.
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError>;
+    /// Removes the object; absent objects are not an error.
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// Moves an object (copy then delete), e.g. into quarantine.
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError>;
+    /// Keys under a prefix.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+    /// A presigned POST that lets a browser upload at most `max_bytes` to `key`.
+    async fn presign_post(&self, key: &str, max_bytes: u64, expires_secs: u64) -> Result<PresignedPost, BlobError>;
+}
+
+// ---------------------------------------------------------------- queue
+
+/// Failures of the queue.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Transient(String),
+    #[error("queue error: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for QueueError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// The queues of the pipeline, by role. Adapters map them to URLs or tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueName {
+    Classify,
+    ClassifyDlq,
+    Extract,
+    ExtractDlq,
+}
+
+impl QueueName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classify => "classify",
+            Self::ClassifyDlq => "classify-dlq",
+            Self::Extract => "extract",
+            Self::ExtractDlq => "extract-dlq",
+        }
+    }
+
+    /// The dead-letter queue behind this queue (itself for a DLQ).
+    pub fn dlq(self) -> Self {
+        match self {
+            Self::Classify | Self::ClassifyDlq => Self::ClassifyDlq,
+            Self::Extract | Self::ExtractDlq => Self::ExtractDlq,
+        }
+    }
+}
+
+/// Sending side of a queue (SQS, or a table in the embedded database).
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Sends one message body (JSON text). `attributes` travel as message attributes.
+    async fn send(&self, queue: QueueName, body: &str, attributes: &[(&str, &str)]) -> Result<(), QueueError>;
+}
+
+/// One received message, for consumers that poll (the embedded runner, tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub id: String,
+    /// Opaque handle for `ack`/`nack`.
+    pub receipt: String,
+    pub body: String,
+    /// How many times this message has been received, this time included.
+    pub receive_count: u32,
+}
+
+/// Receiving side, used where no Lambda event source polls for us.
+#[async_trait]
+pub trait QueueConsumer: Send + Sync {
+    /// Up to `max` visible messages, hidden for `visibility_secs` after receipt.
+    async fn receive(&self, queue: QueueName, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>, QueueError>;
+    /// Done: removes the message.
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
+    /// Failed: visible again after `delay_secs`, or moved to the DLQ once it has
+    /// been received `max_receives` times.
+    async fn nack(&self, queue: QueueName, receipt: &str, delay_secs: u64) -> Result<(), QueueError>;
+    /// Number of messages (visible or in flight).
+    async fn depth(&self, queue: QueueName) -> Result<usize, QueueError>;
+}
+
+// ---------------------------------------------------------------- table
+
+/// Failures of the table store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("condition failed")]
+    ConditionFailed,
+    #[error("limit exceeded: {current} in use, adding {delta} would pass {max}")]
+    LimitExceeded { current: i64, delta: i64, max: i64 },
+    #[error("stored item is malformed: {0}")]
+    Malformed(String),
+    #[error("table store unavailable: {0}")]
+    Transient(String),
+    #[error("table store error: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for StoreError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// One item of the single table: a partition key, a sort key and JSON attributes.
+/// Attribute names `pk` and `sk` are reserved for the keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    pub attrs: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Condition on a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutCondition {
+    /// Unconditional.
+    None,
+    /// Only if no item has this key (otherwise `ConditionFailed`).
+    IfAbsent,
+    /// Only if an item has this key (otherwise `ConditionFailed`).
+    IfExists,
+}
+
+/// The single-table key-value store (DynamoDB, or an embedded database file).
+#[async_trait]
+pub trait TableStore: Send + Sync {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    async fn put(&self, item: Item, condition: PutCondition) -> Result<(), StoreError>;
+    /// Deletes; absent items are not an error.
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError>;
+    /// All items of a partition whose sort key starts with `sk_prefix`, in sort-key order.
+    async fn query_prefix(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError>;
+    /// Atomically adds `delta` to the numeric attribute `attr` (absent counts as 0).
+    /// A positive delta that would take it past `max` fails with `LimitExceeded`
+    /// and changes nothing. Returns the new value.
+    async fn add_bounded(&self, pk: &str, sk: &str, attr: &str, delta: i64, max: i64) -> Result<i64, StoreError>;
+}
+
+// ---------------------------------------------------------------- OCR
+
+/// Failures of the OCR engine.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("OCR unavailable: {0}")]
+    Transient(String),
+    #[error("OCR refused the image: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for OcrError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// What OCR made of an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OcrOutcome {
+    /// Text lines, one string per page.
+    Text(Vec<String>),
+    /// No OCR engine is configured here.
+    NotConfigured,
+}
+
+/// Optical character recognition (Textract, or none by default).
+#[async_trait]
+pub trait Ocr: Send + Sync {
+    async fn recognize(&self, image: Bytes) -> Result<OcrOutcome, OcrError>;
+}
+
+/// No OCR engine: every image is reported as needing OCR.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoOcr;
+
+#[async_trait]
+impl Ocr for NoOcr {
+    async fn recognize(&self, _image: Bytes) -> Result<OcrOutcome, OcrError> {
+        Ok(OcrOutcome::NotConfigured)
+    }
+}
+
+/// The set of ports a handler needs, as shared trait objects.
+#[derive(Clone)]
+pub struct Ports {
+    pub blobs: Arc<dyn BlobStore>,
+    pub queue: Arc<dyn Queue>,
+    pub table: Arc<dyn TableStore>,
+    pub ocr: Arc<dyn Ocr>,
+}
