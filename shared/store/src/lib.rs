@@ -1,1 +1,176 @@
+//! Typed access to the single table: every key is built in [`keys`], every
+//! item maps through serde. Works on any [`ports::TableStore`].
 
+pub mod keys;
+
+use domain::{DocumentId, DocumentRecord, UserId};
+use ports::{Item, PutCondition, StoreError, TableStore};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+fn to_item<T: Serialize>(pk: String, sk: String, entity: &str, value: &T) -> Result<Item, StoreError> {
+    let mut attrs = match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => return Err(StoreError::Permanent("value does not serialise to an object".into())),
+        Err(e) => return Err(StoreError::Permanent(e.to_string())),
+    };
+    attrs.insert("entity".into(), entity.into());
+    Ok(Item { pk, sk, attrs })
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::Object(item.attrs))
+        .map_err(|e| StoreError::Malformed(format!("{}/{}: {e}", item.pk, item.sk)))
+}
+
+/// The `user_documents` rows.
+#[derive(Clone)]
+pub struct DocumentRepo {
+    table: Arc<dyn TableStore>,
+}
+
+impl DocumentRepo {
+    pub fn new(table: Arc<dyn TableStore>) -> Self {
+        Self { table }
+    }
+
+    /// Creates the row; fails with `ConditionFailed` if it already exists.
+    pub async fn create(&self, doc: &DocumentRecord) -> Result<(), StoreError> {
+        let item = to_item(keys::user_pk(&doc.user_id), keys::document_sk(&doc.document_id), "document", doc)?;
+        self.table.put(item, PutCondition::IfAbsent).await
+    }
+
+    /// Replaces the row (status transitions).
+    pub async fn save(&self, doc: &DocumentRecord) -> Result<(), StoreError> {
+        let item = to_item(keys::user_pk(&doc.user_id), keys::document_sk(&doc.document_id), "document", doc)?;
+        self.table.put(item, PutCondition::None).await
+    }
+
+    /// The user's document, or `None`: another user's id reads as absent.
+    pub async fn get(&self, user: &UserId, doc: &DocumentId) -> Result<Option<DocumentRecord>, StoreError> {
+        match self.table.get(&keys::user_pk(user), &keys::document_sk(doc)).await? {
+            Some(item) => from_item(item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// All of the user's documents, oldest first.
+    pub async fn list(&self, user: &UserId) -> Result<Vec<DocumentRecord>, StoreError> {
+        let items = self.table.query_prefix(&keys::user_pk(user), keys::DOCUMENT_PREFIX).await?;
+        let mut docs = items.into_iter().map(from_item).collect::<Result<Vec<DocumentRecord>, _>>()?;
+        docs.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.document_id.cmp(&b.document_id)));
+        Ok(docs)
+    }
+
+    pub async fn delete(&self, user: &UserId, doc: &DocumentId) -> Result<(), StoreError> {
+        self.table.delete(&keys::user_pk(user), &keys::document_sk(doc)).await
+    }
+}
+
+/// A quota reservation that did not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{used} of {max} bytes are in use; {requested} more would pass the limit")]
+pub struct QuotaExceeded {
+    pub used: u64,
+    pub requested: u64,
+    pub max: u64,
+}
+
+/// Errors of quota operations.
+#[derive(Debug, thiserror::Error)]
+pub enum QuotaError {
+    #[error(transparent)]
+    Exceeded(#[from] QuotaExceeded),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Per-user storage quota, kept with one atomic conditional update.
+#[derive(Clone)]
+pub struct QuotaRepo {
+    table: Arc<dyn TableStore>,
+}
+
+impl QuotaRepo {
+    pub const ATTR: &'static str = "used_bytes";
+
+    pub fn new(table: Arc<dyn TableStore>) -> Self {
+        Self { table }
+    }
+
+    /// Reserves `bytes` if the total stays within `max`. Returns the new total.
+    pub async fn reserve(&self, user: &UserId, bytes: u64, max: u64) -> Result<u64, QuotaError> {
+        let delta = i64::try_from(bytes).map_err(|_| QuotaExceeded { used: 0, requested: bytes, max })?;
+        let max_i = i64::try_from(max).unwrap_or(i64::MAX);
+        match self.table.add_bounded(&keys::user_pk(user), keys::QUOTA_SK, Self::ATTR, delta, max_i).await {
+            Ok(total) => Ok(total.max(0) as u64),
+            Err(StoreError::LimitExceeded { current, .. }) => {
+                Err(QuotaExceeded { used: current.max(0) as u64, requested: bytes, max }.into())
+            }
+            Err(e) => Err(QuotaError::Store(e)),
+        }
+    }
+
+    /// Gives `bytes` back (an upload that failed after reserving).
+    pub async fn release(&self, user: &UserId, bytes: u64) -> Result<(), StoreError> {
+        let delta = -i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.table.add_bounded(&keys::user_pk(user), keys::QUOTA_SK, Self::ATTR, delta, i64::MAX).await.map(|_| ())
+    }
+
+    /// Bytes currently counted against the user.
+    pub async fn used(&self, user: &UserId) -> Result<u64, StoreError> {
+        let item = self.table.get(&keys::user_pk(user), keys::QUOTA_SK).await?;
+        Ok(item
+            .and_then(|i| i.attrs.get(Self::ATTR).and_then(|v| v.as_i64()))
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+}
+
+/// Pipeline stages, as named in idempotency keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Classify,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classify => "classify",
+        }
+    }
+}
+
+/// Records that a stage finished a document with a given content hash, so a
+/// redelivered message is a no-op.
+#[derive(Clone)]
+pub struct IdempotencyRepo {
+    table: Arc<dyn TableStore>,
+    ttl_secs: i64,
+}
+
+impl IdempotencyRepo {
+    /// Markers expire after 14 days: longer than any SQS retention.
+    pub fn new(table: Arc<dyn TableStore>) -> Self {
+        Self { table, ttl_secs: 14 * 24 * 3600 }
+    }
+
+    /// Whether `stage` already completed `doc` with content `hash`.
+    pub async fn is_done(&self, doc: &DocumentId, stage: Stage, hash: &str) -> Result<bool, StoreError> {
+        let item = self.table.get(&keys::idempotency_pk(doc, stage.as_str()), keys::IDEMPOTENCY_SK).await?;
+        Ok(item.is_some_and(|i| i.attrs.get("content_hash").and_then(|v| v.as_str()) == Some(hash)))
+    }
+
+    /// Marks `stage` done for `doc` with content `hash`.
+    pub async fn mark_done(&self, doc: &DocumentId, stage: Stage, hash: &str) -> Result<(), StoreError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("entity".into(), "idempotency".into());
+        attrs.insert("content_hash".into(), hash.into());
+        attrs.insert("done_at".into(), now.into());
+        attrs.insert("expires_at".into(), (now + self.ttl_secs).into());
+        let item = Item { pk: keys::idempotency_pk(doc, stage.as_str()), sk: keys::IDEMPOTENCY_SK.into(), attrs };
+        self.table.put(item, PutCondition::None).await
+    }
+}

@@ -1,0 +1,62 @@
+//! Every table key and object key of the engine, in one place.
+
+use domain::{DocumentId, UserId};
+
+pub const DOCUMENT_PREFIX: &str = "DOC#";
+pub const QUOTA_SK: &str = "QUOTA";
+pub const IDEMPOTENCY_SK: &str = "-";
+
+/// Partition of everything a user owns.
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub fn document_sk(doc: &DocumentId) -> String {
+    format!("{DOCUMENT_PREFIX}{doc}")
+}
+
+pub fn idempotency_pk(doc: &DocumentId, stage: &str) -> String {
+    format!("IDEM#{doc}#{stage}")
+}
+
+/// Object key of an uploaded original.
+pub fn raw_object(user: &UserId, doc: &DocumentId) -> String {
+    format!("raw/{user}/{doc}")
+}
+
+/// Object key of a quarantined original.
+pub fn quarantine_object(user: &UserId, doc: &DocumentId) -> String {
+    format!("quarantine/{user}/{doc}")
+}
+
+/// Object key of the extracted text (JSON array of pages).
+pub fn text_object(user: &UserId, doc: &DocumentId) -> String {
+    format!("text/{user}/{doc}.json")
+}
+
+/// Prefix of all of a user's objects under one area (`raw`, `quarantine`, `text`).
+pub fn user_prefix(area: &str, user: &UserId) -> String {
+    format!("{area}/{user}/")
+}
+
+/// Parses `raw/{user}/{doc}` back into its ids; anything else is `None`.
+pub fn parse_raw_object(key: &str) -> Option<(UserId, DocumentId)> {
+    let rest = key.strip_prefix("raw/")?;
+    let (user, doc) = rest.split_once('/')?;
+    Some((UserId::parse(user).ok()?, DocumentId::parse(doc).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_keys_round_trip_and_strangers_are_refused() {
+        let user = UserId::parse("u-1").unwrap();
+        let doc = DocumentId::new();
+        assert_eq!(parse_raw_object(&raw_object(&user, &doc)), Some((user.clone(), doc)));
+        assert_eq!(parse_raw_object(&quarantine_object(&user, &doc)), None);
+        assert_eq!(parse_raw_object("raw/u-1/not-a-uuid"), None);
+        assert_eq!(parse_raw_object(&format!("raw/a/b/{doc}")), None);
+    }
+}
