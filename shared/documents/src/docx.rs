@@ -17,10 +17,7 @@ pub const MAX_DOCUMENT_XML_BYTES: u64 = 64 * 1024 * 1024;
 pub fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(malformed)?;
     let entry = archive.by_name(DOCX_MAIN_PART).map_err(malformed)?;
-    let capped = Capped {
-        inner: entry,
-        remaining: MAX_DOCUMENT_XML_BYTES,
-    };
+    let capped = Capped { inner: entry, remaining: MAX_DOCUMENT_XML_BYTES };
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(capped));
     let mut body = Body::default();
     let mut buf = Vec::new();
@@ -256,9 +253,7 @@ mod tests {
         );
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default();
-        writer
-            .start_file("[Content_Types].xml", options)
-            .expect("start");
+        writer.start_file("[Content_Types].xml", options).expect("start");
         writer.write_all(b"<Types/>").expect("write");
         writer.start_file(DOCX_MAIN_PART, options).expect("start");
         writer.write_all(xml.as_bytes()).expect("write");
@@ -277,10 +272,7 @@ mod tests {
             r#"<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t xml:space="preserve">Senior </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>Engineer</w:t><w:tab/><w:t>2020&#8211;2024</w:t><w:br/><w:t>R&amp;D</w:t></w:r></w:p>"#,
             para("Last"),
         );
-        assert_eq!(
-            extract(&docx(&body)).unwrap(),
-            "Jane Doe\nSenior Engineer\t2020–2024\nR&D\n\nLast"
-        );
+        assert_eq!(extract(&docx(&body)).unwrap(), "Jane Doe\nSenior Engineer\t2020–2024\nR&D\n\nLast");
     }
 
     #[test]
@@ -295,24 +287,13 @@ mod tests {
             para("2 years"),
             para("After"),
         );
-        assert_eq!(
-            extract(&docx(&body)).unwrap(),
-            "Skills\nRust\t5 years production\nGo\t\t2 years\nAfter"
-        );
+        assert_eq!(extract(&docx(&body)).unwrap(), "Skills\nRust\t5 years production\nGo\t\t2 years\nAfter");
     }
 
     #[test]
     fn nested_tables_stay_in_their_cell() {
-        let inner = format!(
-            "<w:tbl><w:tr><w:tc>{}</w:tc><w:tc>{}</w:tc></w:tr></w:tbl>",
-            para("a"),
-            para("b")
-        );
-        let body = format!(
-            "<w:tbl><w:tr><w:tc>{}{inner}</w:tc><w:tc>{}</w:tc></w:tr></w:tbl>",
-            para("x"),
-            para("y")
-        );
+        let inner = format!("<w:tbl><w:tr><w:tc>{}</w:tc><w:tc>{}</w:tc></w:tr></w:tbl>", para("a"), para("b"));
+        let body = format!("<w:tbl><w:tr><w:tc>{}{inner}</w:tc><w:tc>{}</w:tc></w:tr></w:tbl>", para("x"), para("y"));
         assert_eq!(extract(&docx(&body)).unwrap(), "x a b\ty");
     }
 
@@ -332,28 +313,14 @@ mod tests {
     fn malformed_documents_are_errors() {
         let missing = {
             let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-            writer
-                .start_file("other.xml", zip::write::SimpleFileOptions::default())
-                .expect("start");
+            writer.start_file("other.xml", zip::write::SimpleFileOptions::default()).expect("start");
             writer.finish().expect("finish").into_inner()
         };
-        assert!(matches!(
-            extract(&missing),
-            Err(ExtractError::MalformedDocx(_))
-        ));
-        assert!(matches!(
-            extract(b"not a zip"),
-            Err(ExtractError::MalformedDocx(_))
-        ));
+        assert!(matches!(extract(&missing), Err(ExtractError::MalformedDocx(_))));
+        assert!(matches!(extract(b"not a zip"), Err(ExtractError::MalformedDocx(_))));
         let broken = docx("<w:p><w:r><w:t>unclosed</w:r></w:p>");
-        assert!(matches!(
-            extract(&broken),
-            Err(ExtractError::MalformedDocx(_))
-        ));
+        assert!(matches!(extract(&broken), Err(ExtractError::MalformedDocx(_))));
         let unknown_entity = docx("<w:p><w:r><w:t>&nbsp;</w:t></w:r></w:p>");
-        assert!(matches!(
-            extract(&unknown_entity),
-            Err(ExtractError::MalformedDocx(_))
-        ));
+        assert!(matches!(extract(&unknown_entity), Err(ExtractError::MalformedDocx(_))));
     }
 }

@@ -29,21 +29,15 @@ pub enum Rejection {
     Empty,
     #[error("the file is {size} bytes; the limit is {max} bytes ({})", human_bytes(*max))]
     TooLarge { size: u64, max: u64 },
-    #[error(
-        "the file looks like {looks_like}, which is not accepted; upload a {ACCEPTED_TYPES} file"
-    )]
+    #[error("the file looks like {looks_like}, which is not accepted; upload a {ACCEPTED_TYPES} file")]
     UnsupportedType { looks_like: &'static str },
     #[error("the PDF is truncated or damaged and cannot be read; upload a complete copy")]
     TruncatedPdf,
     #[error("the PDF contains JavaScript, which is not allowed; upload a copy without scripts")]
     PdfJavaScript,
-    #[error(
-        "the PDF contains a launch action (it tries to open a program or file), which is not allowed"
-    )]
+    #[error("the PDF contains a launch action (it tries to open a program or file), which is not allowed")]
     PdfLaunchAction,
-    #[error(
-        "the PDF contains embedded or attached files, which are not allowed; upload a copy without attachments"
-    )]
+    #[error("the PDF contains embedded or attached files, which are not allowed; upload a copy without attachments")]
     PdfEmbeddedFile,
     #[error("the PDF is encrypted or password-protected; upload an unencrypted copy")]
     EncryptedPdf,
@@ -64,10 +58,7 @@ pub enum Rejection {
     )]
     BinaryText { code: u32, position: usize },
     #[error("the {format} image is truncated or damaged: {detail}")]
-    TruncatedImage {
-        format: &'static str,
-        detail: &'static str,
-    },
+    TruncatedImage { format: &'static str, detail: &'static str },
 }
 
 /// How a DOCX would unpack to more than the limits allow.
@@ -75,13 +66,9 @@ pub enum Rejection {
 pub enum ZipBomb {
     #[error("the DOCX unpacks to at least {size} bytes; the limit is {max} bytes ({})", human_bytes(*max))]
     Expanded { size: u64, max: u64 },
-    #[error(
-        "the DOCX entry \"{entry}\" expands at least {ratio} times its packed size; the limit is {max} times"
-    )]
+    #[error("the DOCX entry \"{entry}\" expands at least {ratio} times its packed size; the limit is {max} times")]
     Ratio { entry: String, ratio: u64, max: u64 },
-    #[error(
-        "the DOCX entry \"{entry}\" unpacks to more than its declared size, which is not allowed"
-    )]
+    #[error("the DOCX entry \"{entry}\" unpacks to more than its declared size, which is not allowed")]
     SizeMismatch { entry: String },
 }
 
@@ -144,10 +131,7 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Inspection, Rejection> {
     }
     let size = bytes.len() as u64;
     if size > limits.max_file_bytes {
-        return Err(Rejection::TooLarge {
-            size,
-            max: limits.max_file_bytes,
-        });
+        return Err(Rejection::TooLarge { size, max: limits.max_file_bytes });
     }
     let content_type = match sniff::sniff(bytes) {
         Sniffed::Supported(content_type) => content_type,
@@ -170,26 +154,18 @@ fn inspect_text(bytes: &[u8]) -> Result<(), Rejection> {
         u8::try_from(code).is_ok_and(sniff::is_control_byte)
     });
     match control {
-        Some((position, c)) => Err(Rejection::BinaryText {
-            code: u32::from(c),
-            position,
-        }),
+        Some((position, c)) => Err(Rejection::BinaryText { code: u32::from(c), position }),
         None => Ok(()),
     }
 }
 
 fn inspect_png(bytes: &[u8]) -> Result<(), Rejection> {
-    let truncated = |detail| Rejection::TruncatedImage {
-        format: "PNG",
-        detail,
-    };
+    let truncated = |detail| Rejection::TruncatedImage { format: "PNG", detail };
     // Walk the chunks (length, type, data, CRC) from after the signature to IEND.
     let mut pos: usize = 8;
     let mut first = true;
     loop {
-        let header = bytes
-            .get(pos..pos.saturating_add(8))
-            .ok_or_else(|| truncated("it ends before the IEND chunk"))?;
+        let header = bytes.get(pos..pos.saturating_add(8)).ok_or_else(|| truncated("it ends before the IEND chunk"))?;
         let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
         let kind = &header[4..8];
         if first && kind != b"IHDR" {
@@ -210,17 +186,12 @@ fn inspect_png(bytes: &[u8]) -> Result<(), Rejection> {
 
 fn inspect_jpeg(bytes: &[u8]) -> Result<(), Rejection> {
     // Some writers pad after the end-of-image marker; ignore NUL and whitespace padding.
-    let trimmed = bytes
-        .iter()
-        .rposition(|b| !matches!(b, 0 | b'\r' | b'\n' | b' '))
-        .map_or(&[][..], |last| &bytes[..=last]);
+    let trimmed =
+        bytes.iter().rposition(|b| !matches!(b, 0 | b'\r' | b'\n' | b' ')).map_or(&[][..], |last| &bytes[..=last]);
     if trimmed.len() >= 4 && trimmed.ends_with(b"\xff\xd9") {
         Ok(())
     } else {
-        Err(Rejection::TruncatedImage {
-            format: "JPEG",
-            detail: "it does not end with the end-of-image marker",
-        })
+        Err(Rejection::TruncatedImage { format: "JPEG", detail: "it does not end with the end-of-image marker" })
     }
 }
 

@@ -38,14 +38,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if bytes.starts_with(b"\x7fELF") {
         return Unsupported("an ELF executable");
     }
-    if [
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-    ]
-    .iter()
-    .any(|magic| bytes.starts_with(*magic))
+    if [b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe"]
+        .iter()
+        .any(|magic| bytes.starts_with(*magic))
     {
         return Unsupported("a Mach-O executable");
     }
@@ -70,10 +65,7 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     }
 
     const OTHERS: &[(&[u8], &str)] = &[
-        (
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-            "a legacy Word (.doc) or password-protected Office file",
-        ),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Word (.doc) or password-protected Office file"),
         (b"GIF87a", "a GIF image"),
         (b"GIF89a", "a GIF image"),
         (b"II*\x00", "a TIFF image"),
@@ -103,15 +95,11 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
 /// A zip is a DOCX when its central directory names `word/document.xml`.
 fn sniff_zip(bytes: &[u8]) -> Sniffed {
     match zip::ZipArchive::new(Cursor::new(bytes)) {
-        Ok(archive) if archive.index_for_name(DOCX_MAIN_PART).is_some() => {
-            Sniffed::Supported(ContentType::Docx)
-        }
+        Ok(archive) if archive.index_for_name(DOCX_MAIN_PART).is_some() => Sniffed::Supported(ContentType::Docx),
         Ok(_) => Sniffed::Unsupported(ZIP_WITHOUT_DOCUMENT),
         // A damaged archive that still names the main part is a damaged DOCX:
         // the DOCX checks report the damage precisely.
-        Err(_) if find(bytes, DOCX_MAIN_PART.as_bytes()).is_some() => {
-            Sniffed::Supported(ContentType::Docx)
-        }
+        Err(_) if find(bytes, DOCX_MAIN_PART.as_bytes()).is_some() => Sniffed::Supported(ContentType::Docx),
         Err(_) => Sniffed::Unsupported("a damaged zip archive"),
     }
 }
@@ -166,9 +154,7 @@ mod tests {
     fn zip_with(names: &[&str]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for name in names {
-            writer
-                .start_file(*name, zip::write::SimpleFileOptions::default())
-                .expect("start");
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
             writer.write_all(b"<x/>").expect("write");
         }
         writer.finish().expect("finish").into_inner()
@@ -182,26 +168,11 @@ mod tests {
 
     #[test]
     fn names_what_unsupported_files_look_like() {
-        assert_eq!(
-            sniff(&executable()),
-            Sniffed::Unsupported("a Windows executable")
-        );
-        assert_eq!(
-            sniff(b"\x7fELF\x02\x01\x01\x00\x00\x00"),
-            Sniffed::Unsupported("an ELF executable")
-        );
-        assert_eq!(
-            sniff(&zip_with(&["a.txt"])),
-            Sniffed::Unsupported(ZIP_WITHOUT_DOCUMENT)
-        );
-        assert_eq!(
-            sniff(b"\x01\x02\x00\x00\xfe\x10"),
-            Sniffed::Unsupported("binary data")
-        );
-        assert_eq!(
-            sniff(b"GIF89a\x01\x00"),
-            Sniffed::Unsupported("a GIF image")
-        );
+        assert_eq!(sniff(&executable()), Sniffed::Unsupported("a Windows executable"));
+        assert_eq!(sniff(b"\x7fELF\x02\x01\x01\x00\x00\x00"), Sniffed::Unsupported("an ELF executable"));
+        assert_eq!(sniff(&zip_with(&["a.txt"])), Sniffed::Unsupported(ZIP_WITHOUT_DOCUMENT));
+        assert_eq!(sniff(b"\x01\x02\x00\x00\xfe\x10"), Sniffed::Unsupported("binary data"));
+        assert_eq!(sniff(b"GIF89a\x01\x00"), Sniffed::Unsupported("a GIF image"));
     }
 
     #[test]
@@ -213,38 +184,14 @@ mod tests {
 
     #[test]
     fn recognises_supported_types_by_content() {
-        assert_eq!(
-            sniff(b"%PDF-1.4\n..."),
-            Sniffed::Supported(ContentType::Pdf)
-        );
-        assert_eq!(
-            sniff(b"junk before\n%PDF-1.4\n"),
-            Sniffed::Supported(ContentType::Pdf)
-        );
-        assert_eq!(
-            sniff(b"\x89PNG\r\n\x1a\n\x00"),
-            Sniffed::Supported(ContentType::Png)
-        );
-        assert_eq!(
-            sniff(b"\xff\xd8\xff\xe0"),
-            Sniffed::Supported(ContentType::Jpeg)
-        );
-        assert_eq!(
-            sniff(&zip_with(&["[Content_Types].xml", DOCX_MAIN_PART])),
-            Sniffed::Supported(ContentType::Docx)
-        );
-        assert_eq!(
-            sniff("Jane Doe — Engineer\r\n".as_bytes()),
-            Sniffed::Supported(ContentType::Txt)
-        );
-        assert_eq!(
-            sniff(b"MZ is my initials\n"),
-            Sniffed::Supported(ContentType::Txt)
-        );
-        assert_eq!(
-            sniff(b"\xff\xfeH\x00i\x00"),
-            Sniffed::Supported(ContentType::Txt)
-        );
+        assert_eq!(sniff(b"%PDF-1.4\n..."), Sniffed::Supported(ContentType::Pdf));
+        assert_eq!(sniff(b"junk before\n%PDF-1.4\n"), Sniffed::Supported(ContentType::Pdf));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\x00"), Sniffed::Supported(ContentType::Png));
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0"), Sniffed::Supported(ContentType::Jpeg));
+        assert_eq!(sniff(&zip_with(&["[Content_Types].xml", DOCX_MAIN_PART])), Sniffed::Supported(ContentType::Docx));
+        assert_eq!(sniff("Jane Doe — Engineer\r\n".as_bytes()), Sniffed::Supported(ContentType::Txt));
+        assert_eq!(sniff(b"MZ is my initials\n"), Sniffed::Supported(ContentType::Txt));
+        assert_eq!(sniff(b"\xff\xfeH\x00i\x00"), Sniffed::Supported(ContentType::Txt));
     }
 
     #[test]

@@ -31,9 +31,7 @@ fn decode_utf16(body: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
         return None;
     }
     let units = body.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .ok()
+    char::decode_utf16(units).collect::<Result<String, _>>().ok()
 }
 
 fn normalise_newlines(text: &str) -> String {
@@ -60,27 +58,16 @@ mod tests {
     use super::*;
 
     fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
-        let mut bytes = if big_endian {
-            UTF16_BE_BOM.to_vec()
-        } else {
-            UTF16_LE_BOM.to_vec()
-        };
+        let mut bytes = if big_endian { UTF16_BE_BOM.to_vec() } else { UTF16_LE_BOM.to_vec() };
         for unit in text.encode_utf16() {
-            bytes.extend(if big_endian {
-                unit.to_be_bytes()
-            } else {
-                unit.to_le_bytes()
-            });
+            bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
         }
         bytes
     }
 
     #[test]
     fn decodes_utf8_with_and_without_bom() {
-        assert_eq!(
-            decode("Zoë Smith\r\nRust".as_bytes()).unwrap(),
-            "Zoë Smith\nRust"
-        );
+        assert_eq!(decode("Zoë Smith\r\nRust".as_bytes()).unwrap(), "Zoë Smith\nRust");
         assert_eq!(decode(b"\xef\xbb\xbfhello\r\n").unwrap(), "hello\n");
         assert_eq!(decode(b"old mac\rline").unwrap(), "old mac\nline");
     }
@@ -88,14 +75,8 @@ mod tests {
     #[test]
     fn decodes_utf16_with_bom() {
         let text = "Zoë 🦀 Smith\r\nEngineer";
-        assert_eq!(
-            decode(&utf16(text, false)).unwrap(),
-            "Zoë 🦀 Smith\nEngineer"
-        );
-        assert_eq!(
-            decode(&utf16(text, true)).unwrap(),
-            "Zoë 🦀 Smith\nEngineer"
-        );
+        assert_eq!(decode(&utf16(text, false)).unwrap(), "Zoë 🦀 Smith\nEngineer");
+        assert_eq!(decode(&utf16(text, true)).unwrap(), "Zoë 🦀 Smith\nEngineer");
     }
 
     #[test]
@@ -103,9 +84,6 @@ mod tests {
         assert_eq!(decode(b"caf\xe9 latin-1"), Err(ExtractError::BadEncoding));
         // Odd byte count, and an unpaired surrogate.
         assert_eq!(decode(b"\xff\xfeA\x00B"), Err(ExtractError::BadEncoding));
-        assert_eq!(
-            decode(b"\xff\xfe\x00\xd8A\x00"),
-            Err(ExtractError::BadEncoding)
-        );
+        assert_eq!(decode(b"\xff\xfe\x00\xd8A\x00"), Err(ExtractError::BadEncoding));
     }
 }

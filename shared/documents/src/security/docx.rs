@@ -17,32 +17,24 @@ const CONTENT_TYPES: &str = "[Content_Types].xml";
 
 pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<(), Rejection> {
     let corrupt = |detail: String| Rejection::CorruptDocx { detail };
-    let mut archive =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(printable(&e.to_string())))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(printable(&e.to_string())))?;
 
     let count = archive.len();
     if count > limits.max_zip_entries {
-        return Err(Rejection::TooManyEntries {
-            count,
-            max: limits.max_zip_entries,
-        });
+        return Err(Rejection::TooManyEntries { count, max: limits.max_zip_entries });
     }
     if archive.has_duplicate_names() {
         return Err(corrupt("two entries have the same name".into()));
     }
     if archive.index_for_name(DOCX_MAIN_PART).is_none() {
-        return Err(Rejection::UnsupportedType {
-            looks_like: ZIP_WITHOUT_DOCUMENT,
-        });
+        return Err(Rejection::UnsupportedType { looks_like: ZIP_WITHOUT_DOCUMENT });
     }
 
     // Declared sizes, from the central directory: nothing is unpacked yet.
     let mut entries = Vec::with_capacity(count);
     let mut declared_total: u64 = 0;
     for index in 0..count {
-        let entry = archive
-            .by_index_raw(index)
-            .map_err(|e| corrupt(printable(&e.to_string())))?;
+        let entry = archive.by_index_raw(index).map_err(|e| corrupt(printable(&e.to_string())))?;
         let name = entry
             .name()
             .map(|n| n.into_owned())
@@ -68,13 +60,9 @@ pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<(), Rejection> {
     let mut content_types = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     for (index, (name, packed)) in entries.iter().enumerate() {
-        let mut entry = archive.by_index(index).map_err(|e| {
-            corrupt(format!(
-                "entry \"{}\": {}",
-                printable(name),
-                printable(&e.to_string())
-            ))
-        })?;
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| corrupt(format!("entry \"{}\": {}", printable(name), printable(&e.to_string()))))?;
         let is_content_types = name == CONTENT_TYPES;
         let mut produced: u64 = 0;
         loop {
@@ -82,16 +70,10 @@ pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<(), Rejection> {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.to_string().contains("declared uncompressed size") => {
-                    return Err(Rejection::ZipBomb(ZipBomb::SizeMismatch {
-                        entry: printable(name),
-                    }));
+                    return Err(Rejection::ZipBomb(ZipBomb::SizeMismatch { entry: printable(name) }));
                 }
                 Err(e) => {
-                    return Err(corrupt(format!(
-                        "entry \"{}\": {}",
-                        printable(name),
-                        printable(&e.to_string())
-                    )));
+                    return Err(corrupt(format!("entry \"{}\": {}", printable(name), printable(&e.to_string()))));
                 }
             };
             produced = produced.saturating_add(n as u64);
@@ -105,9 +87,7 @@ pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<(), Rejection> {
             check_ratio(name, produced, *packed, limits)?;
             if is_content_types {
                 if produced > MAX_CONTENT_TYPES_BYTES {
-                    return Err(corrupt(format!(
-                        "{CONTENT_TYPES} is larger than {MAX_CONTENT_TYPES_BYTES} bytes"
-                    )));
+                    return Err(corrupt(format!("{CONTENT_TYPES} is larger than {MAX_CONTENT_TYPES_BYTES} bytes")));
                 }
                 content_types.extend_from_slice(&chunk[..n]);
             }
@@ -126,17 +106,11 @@ fn check_ratio(name: &str, size: u64, packed: u64, limits: &Limits) -> Result<()
     }
     let ratio = size / packed.max(1);
     if ratio > limits.max_zip_ratio {
-        return Err(Rejection::ZipBomb(ZipBomb::Ratio {
-            entry: printable(name),
-            ratio,
-            max: limits.max_zip_ratio,
-        }));
+        return Err(Rejection::ZipBomb(ZipBomb::Ratio { entry: printable(name), ratio, max: limits.max_zip_ratio }));
     }
     Ok(())
 }
 
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window.eq_ignore_ascii_case(needle))
+    haystack.windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle))
 }

@@ -74,15 +74,10 @@ pub(super) fn inspect(bytes: &[u8]) -> Result<(), Rejection> {
         return Err(danger.rejection());
     }
 
-    let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM_BYTES),
-        ..LoadOptions::default()
-    };
+    let options = LoadOptions { max_decompressed_size: Some(MAX_STREAM_BYTES), ..LoadOptions::default() };
     // lopdf is not expected to panic, but this is untrusted input: a panic
     // there must reject the file, not take the process down.
-    let loaded = catch_unwind(AssertUnwindSafe(|| {
-        Document::load_mem_with_options(bytes, options)
-    }));
+    let loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem_with_options(bytes, options)));
     let document = match loaded {
         Ok(Ok(document)) => document,
         _ if raw.names_encrypt => return Err(Rejection::EncryptedPdf),
@@ -112,25 +107,16 @@ fn scan_into(bytes: &[u8], findings: &mut RawFindings) {
     while let Some(&c) = bytes.get(i) {
         match c {
             b'%' => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n' || b == b'\r')
-                    .map_or(bytes.len(), |n| i + n);
+                i = bytes[i..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(bytes.len(), |n| i + n);
             }
             b'(' => i = skip_literal_string(bytes, i),
             b'<' if bytes.get(i + 1) == Some(&b'<') => i += 2,
             b'<' => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'>')
-                    .map_or(bytes.len(), |n| i + n + 1);
+                i = bytes[i..].iter().position(|&b| b == b'>').map_or(bytes.len(), |n| i + n + 1);
             }
             b'/' => {
                 let start = i + 1;
-                let end = bytes[start..]
-                    .iter()
-                    .position(|&b| !is_regular(b))
-                    .map_or(bytes.len(), |n| start + n);
+                let end = bytes[start..].iter().position(|&b| !is_regular(b)).map_or(bytes.len(), |n| start + n);
                 let raw_name = &bytes[start..end];
                 if raw_name.len() <= MAX_INTERESTING_NAME * 3 {
                     let name = decode_name(raw_name);
@@ -141,13 +127,9 @@ fn scan_into(bytes: &[u8], findings: &mut RawFindings) {
                 i = end;
             }
             c if is_regular(c) => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|&b| !is_regular(b))
-                    .map_or(bytes.len(), |n| i + n);
+                let end = bytes[i..].iter().position(|&b| !is_regular(b)).map_or(bytes.len(), |n| i + n);
                 if &bytes[i..end] == b"stream" {
-                    i = find_from(bytes, b"endstream", end)
-                        .map_or(bytes.len(), |at| at + b"endstream".len());
+                    i = find_from(bytes, b"endstream", end).map_or(bytes.len(), |at| at + b"endstream".len());
                 } else {
                     i = end;
                 }
@@ -208,8 +190,7 @@ fn decode_name(raw: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while let Some(&c) = raw.get(i) {
         if c == b'#'
-            && let (Some(hi), Some(lo)) =
-                (raw.get(i + 1).and_then(hex), raw.get(i + 2).and_then(hex))
+            && let (Some(hi), Some(lo)) = (raw.get(i + 1).and_then(hex), raw.get(i + 2).and_then(hex))
         {
             out.push(hi << 4 | lo);
             i += 3;
@@ -278,24 +259,14 @@ mod tests {
         assert_eq!(decode_name(b"J#61vaScript"), b"JavaScript");
         assert_eq!(decode_name(b"A#2"), b"A#2");
         assert_eq!(decode_name(b"#4A#53"), b"JS");
-        assert_eq!(
-            scan_raw(b"<< /S /J#61v#61Script >>").danger,
-            Some(Danger::JavaScript)
-        );
-        assert_eq!(
-            scan_raw(b"<</Type/EmbeddedFiles>>").danger,
-            Some(Danger::EmbeddedFile)
-        );
-        assert_eq!(
-            scan_raw(b"<</S/Launch/Next<</S/JavaScript>>>>").danger,
-            Some(Danger::JavaScript)
-        );
+        assert_eq!(scan_raw(b"<< /S /J#61v#61Script >>").danger, Some(Danger::JavaScript));
+        assert_eq!(scan_raw(b"<</Type/EmbeddedFiles>>").danger, Some(Danger::EmbeddedFile));
+        assert_eq!(scan_raw(b"<</S/Launch/Next<</S/JavaScript>>>>").danger, Some(Danger::JavaScript));
     }
 
     #[test]
     fn strings_comments_and_streams_are_not_names() {
-        let bytes =
-            b"<< /Title (HTML/JavaScript \\( /JS) (x) >>\n% /Launch in a comment\n<2F4A53>\n\
+        let bytes = b"<< /Title (HTML/JavaScript \\( /JS) (x) >>\n% /Launch in a comment\n<2F4A53>\n\
             << /Length 9 >> stream\n/Launch\nendstream\n<< /Type /Page >>";
         assert_eq!(scan_raw(bytes).danger, None);
         assert!(!scan_raw(bytes).names_encrypt);
@@ -303,16 +274,7 @@ mod tests {
 
     #[test]
     fn unterminated_input_does_not_panic() {
-        for bytes in [
-            &b"("[..],
-            b"/",
-            b"<",
-            b"%",
-            b"stream",
-            b"(\\",
-            b"/J#6",
-            b"#",
-        ] {
+        for bytes in [&b"("[..], b"/", b"<", b"%", b"stream", b"(\\", b"/J#6", b"#"] {
             let _ = scan_raw(bytes);
         }
     }

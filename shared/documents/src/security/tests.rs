@@ -44,21 +44,13 @@ fn pdf_with(extra: impl FnOnce(&mut Document, &mut Dictionary)) -> Document {
     });
     doc.objects.insert(
         pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
-        ),
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
     );
     let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
     extra(&mut doc, &mut catalog);
     let catalog_id = doc.add_object(catalog);
     doc.trailer.set("Root", catalog_id);
-    doc.trailer.set(
-        "ID",
-        vec![
-            Object::string_literal(vec![7u8; 16]),
-            Object::string_literal(vec![7u8; 16]),
-        ],
-    );
+    doc.trailer.set("ID", vec![Object::string_literal(vec![7u8; 16]), Object::string_literal(vec![7u8; 16])]);
     doc
 }
 
@@ -70,11 +62,8 @@ fn save(mut doc: Document) -> Vec<u8> {
 
 fn save_with_object_streams(mut doc: Document) -> Vec<u8> {
     let mut out = Vec::new();
-    let options = lopdf::SaveOptions::builder()
-        .use_object_streams(true)
-        .use_xref_streams(true)
-        .compression_level(6)
-        .build();
+    let options =
+        lopdf::SaveOptions::builder().use_object_streams(true).use_xref_streams(true).compression_level(6).build();
     doc.save_with_options(&mut out, options).expect("save pdf");
     out
 }
@@ -89,9 +78,7 @@ fn plain_pdf() -> Vec<u8> {
 }
 
 fn javascript_action(doc: &mut Document) -> ObjectId {
-    doc.add_object(
-        dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert('hi')") },
-    )
+    doc.add_object(dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert('hi')") })
 }
 
 fn encrypted_pdf(user_password: &str) -> Vec<u8> {
@@ -113,9 +100,7 @@ fn encrypted_pdf(user_password: &str) -> Vec<u8> {
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
-        writer
-            .start_file(*name, zip::write::SimpleFileOptions::default())
-            .expect("start");
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
         writer.write_all(data).expect("write");
     }
     writer.finish().expect("finish").into_inner()
@@ -126,10 +111,7 @@ const CONTENT_TYPES_DOCM: &[u8] = br#"<?xml version="1.0"?><Types xmlns="http://
 const DOCUMENT_XML: &[u8] = br#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Jane Doe</w:t></w:r></w:p></w:body></w:document>"#;
 
 fn plain_docx() -> Vec<u8> {
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES_DOCX),
-        ("word/document.xml", DOCUMENT_XML),
-    ])
+    zip_of(&[("[Content_Types].xml", CONTENT_TYPES_DOCX), ("word/document.xml", DOCUMENT_XML)])
 }
 
 /// One entry of a zip written by hand, so that headers can lie.
@@ -145,13 +127,7 @@ impl RawEntry {
     fn stored(name: &'static str, data: &[u8]) -> Self {
         let mut crc = flate2::Crc::new();
         crc.update(data);
-        Self {
-            name,
-            deflated: false,
-            crc: crc.sum(),
-            data: data.to_vec(),
-            declared_size: data.len() as u32,
-        }
+        Self { name, deflated: false, crc: crc.sum(), data: data.to_vec(), declared_size: data.len() as u32 }
     }
 }
 
@@ -208,9 +184,7 @@ fn deflated_zeros(mib: usize) -> Vec<u8> {
     let zeros = vec![0u8; 1 << 20];
     let mut compressor = flate2::Compress::new(flate2::Compression::best(), false);
     let mut block = Vec::with_capacity(1 << 16);
-    compressor
-        .compress_vec(&zeros, &mut block, flate2::FlushCompress::Full)
-        .expect("deflate");
+    compressor.compress_vec(&zeros, &mut block, flate2::FlushCompress::Full).expect("deflate");
     assert_eq!(compressor.total_in(), 1 << 20);
     let mut out = Vec::with_capacity(block.len() * mib + 5);
     for _ in 0..mib {
@@ -224,13 +198,7 @@ fn bomb_docx(declared_size: u32) -> Vec<u8> {
     raw_zip(&[
         RawEntry::stored("[Content_Types].xml", CONTENT_TYPES_DOCX),
         RawEntry::stored("word/document.xml", DOCUMENT_XML),
-        RawEntry {
-            name: "word/media/zeros.bin",
-            deflated: true,
-            crc: 0,
-            data: deflated_zeros(300),
-            declared_size,
-        },
+        RawEntry { name: "word/media/zeros.bin", deflated: true, crc: 0, data: deflated_zeros(300), declared_size },
     ])
 }
 
@@ -248,17 +216,13 @@ fn png() -> Vec<u8> {
         bytes.extend(crc.sum().to_be_bytes());
     };
     chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-    chunk(
-        b"IDAT",
-        &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01],
-    );
+    chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]);
     chunk(b"IEND", &[]);
     bytes
 }
 
 fn jpeg() -> Vec<u8> {
-    let mut bytes =
-        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec();
+    let mut bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec();
     bytes.extend(b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x12\x34\xff\x00\x56");
     bytes.extend(b"\xff\xd9");
     bytes
@@ -276,10 +240,7 @@ fn eleven_megabyte_file_is_too_large() {
     let bytes = vec![b'a'; 11_000_000];
     let rejection = inspect(&bytes, &limits()).expect_err("too large");
     assert_eq!(rejection.code(), "file_too_large");
-    assert_eq!(
-        rejection.to_string(),
-        "the file is 11000000 bytes; the limit is 10000000 bytes (10 MB)"
-    );
+    assert_eq!(rejection.to_string(), "the file is 11000000 bytes; the limit is 10000000 bytes (10 MB)");
     assert_eq!(rejection.http_status(), 413);
     assert_eq!(rejection.disposition(), Disposition::Quarantine);
 }
@@ -304,18 +265,12 @@ fn elf_and_plain_zip_are_unsupported() {
     assert_eq!(code(&elf), "unsupported_type");
     let zip = zip_of(&[("notes.txt", b"hello")]);
     let rejection = inspect(&zip, &limits()).expect_err("zip");
-    assert!(
-        rejection
-            .to_string()
-            .contains("zip archive without word/document.xml")
-    );
+    assert!(rejection.to_string().contains("zip archive without word/document.xml"));
 }
 
 #[test]
 fn binary_junk_named_txt_is_unsupported() {
-    let junk: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     assert!(junk.contains(&0));
     let rejection = inspect(&junk, &limits()).expect_err("junk");
     assert_eq!(rejection.code(), "unsupported_type");
@@ -327,10 +282,7 @@ fn binary_junk_named_txt_is_unsupported() {
 #[test]
 fn valid_pdf_passes() {
     assert_eq!(passes_as(&plain_pdf()), ContentType::Pdf);
-    assert_eq!(
-        passes_as(&save_with_object_streams(pdf_with(|_, _| {}))),
-        ContentType::Pdf
-    );
+    assert_eq!(passes_as(&save_with_object_streams(pdf_with(|_, _| {}))), ContentType::Pdf);
 }
 
 #[test]
@@ -341,10 +293,7 @@ fn pdf_cut_in_half_is_truncated() {
 
 #[test]
 fn pdf_that_does_not_parse_is_truncated() {
-    assert_eq!(
-        code(b"%PDF-1.7\nnothing here at all\n%%EOF\n"),
-        "pdf_truncated"
-    );
+    assert_eq!(code(b"%PDF-1.7\nnothing here at all\n%%EOF\n"), "pdf_truncated");
 }
 
 #[test]
@@ -381,18 +330,11 @@ fn pdf_with_hex_escaped_javascript_name() {
         });
         catalog.set("AA", dictionary! { "WC" => action });
     }));
-    let patched = replace_bytes(
-        &replace_bytes(&bytes, b"/Jzzzzzzzzzzz", b"/J#61vaScript"),
-        b"/Jzzz(",
-        b"/J#53(",
-    );
+    let patched = replace_bytes(&replace_bytes(&bytes, b"/Jzzzzzzzzzzz", b"/J#61vaScript"), b"/Jzzz(", b"/J#53(");
     assert_eq!(patched.len(), bytes.len());
     assert!(find(&patched, b"/J#61vaScript").is_some() && find(&patched, b"/J#53(").is_some());
     assert!(find(&patched, b"app.alert").is_some() && find(&patched, b"/JS").is_none());
-    assert_eq!(
-        pdf::tests_support::raw_danger(&patched),
-        Some(Rejection::PdfJavaScript)
-    );
+    assert_eq!(pdf::tests_support::raw_danger(&patched), Some(Rejection::PdfJavaScript));
     assert_eq!(code(&patched), "pdf_javascript");
 }
 
@@ -406,15 +348,11 @@ fn javascript_in_page_text_is_not_a_name() {
 #[test]
 fn pdf_with_launch_action() {
     let bytes = save(pdf_with(|_, catalog| {
-        catalog.set(
-            "OpenAction",
-            dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") },
-        );
+        catalog.set("OpenAction", dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") });
     }));
     assert_eq!(code(&bytes), "pdf_launch_action");
     let compressed = save_with_object_streams(pdf_with(|doc, catalog| {
-        let action = doc
-            .add_object(dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") });
+        let action = doc.add_object(dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") });
         catalog.set("OpenAction", action);
     }));
     assert!(find(&compressed, b"Launch").is_none() && find(&compressed, b"calc.exe").is_none());
@@ -424,10 +362,7 @@ fn pdf_with_launch_action() {
 #[test]
 fn pdf_with_embedded_file() {
     let build = |doc: &mut Document, catalog: &mut Dictionary| {
-        let file = doc.add_object(Stream::new(
-            dictionary! { "Type" => "EmbeddedFile" },
-            b"MZ payload".to_vec(),
-        ));
+        let file = doc.add_object(Stream::new(dictionary! { "Type" => "EmbeddedFile" }, b"MZ payload".to_vec()));
         let spec = doc.add_object(dictionary! {
             "Type" => "Filespec", "F" => Object::string_literal("payload.exe"), "EF" => dictionary! { "F" => file },
         });
@@ -437,10 +372,7 @@ fn pdf_with_embedded_file() {
         );
     };
     assert_eq!(code(&save(pdf_with(build))), "pdf_embedded_file");
-    assert_eq!(
-        code(&save_with_object_streams(pdf_with(build))),
-        "pdf_embedded_file"
-    );
+    assert_eq!(code(&save_with_object_streams(pdf_with(build))), "pdf_embedded_file");
 }
 
 #[test]
@@ -448,11 +380,7 @@ fn encrypted_pdf_fails_rather_than_quarantines() {
     for password in ["secret", ""] {
         let bytes = encrypted_pdf(password);
         let rejection = inspect(&bytes, &limits()).expect_err("encrypted");
-        assert_eq!(
-            rejection.code(),
-            "pdf_encrypted",
-            "user password {password:?}"
-        );
+        assert_eq!(rejection.code(), "pdf_encrypted", "user password {password:?}");
         assert_eq!(rejection.disposition(), Disposition::Fail);
         assert!(rejection.to_string().contains("upload an unencrypted copy"));
     }
@@ -477,27 +405,17 @@ fn docm_with_vba_project_is_macro_enabled() {
 
 #[test]
 fn content_types_declaring_macros_is_macro_enabled() {
-    let bytes = zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES_DOCM),
-        ("word/document.xml", DOCUMENT_XML),
-    ]);
+    let bytes = zip_of(&[("[Content_Types].xml", CONTENT_TYPES_DOCM), ("word/document.xml", DOCUMENT_XML)]);
     assert_eq!(code(&bytes), "docx_macro_enabled");
 }
 
 #[test]
 fn zip_bomb_with_honest_header() {
     let bytes = bomb_docx(300 << 20);
-    assert!(
-        bytes.len() < 1_000_000,
-        "the bomb is small: {}",
-        bytes.len()
-    );
+    assert!(bytes.len() < 1_000_000, "the bomb is small: {}", bytes.len());
     let rejection = inspect(&bytes, &limits()).expect_err("bomb");
     assert_eq!(rejection.code(), "docx_zip_bomb");
-    assert!(
-        rejection.to_string().contains("the limit is 200 times"),
-        "{rejection}"
-    );
+    assert!(rejection.to_string().contains("the limit is 200 times"), "{rejection}");
 }
 
 #[test]
@@ -506,35 +424,21 @@ fn zip_bomb_with_lying_header() {
     let bytes = bomb_docx(1000);
     let rejection = inspect(&bytes, &limits()).expect_err("bomb");
     assert_eq!(rejection.code(), "docx_zip_bomb");
-    assert!(
-        matches!(rejection, Rejection::ZipBomb(ZipBomb::SizeMismatch { .. })),
-        "{rejection:?}"
-    );
+    assert!(matches!(rejection, Rejection::ZipBomb(ZipBomb::SizeMismatch { .. })), "{rejection:?}");
 }
 
 #[test]
 fn docx_expanding_past_the_total_limit() {
-    let big: Vec<u8> = (0..3_000_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-        .collect();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let bytes = zip_of(&[
         ("[Content_Types].xml", CONTENT_TYPES_DOCX),
         ("word/document.xml", DOCUMENT_XML),
         ("word/media/a.bin", &big),
     ]);
-    let small = Limits {
-        max_zip_expanded_bytes: 2_000_000,
-        max_file_bytes: 10_000_000,
-        ..Limits::default()
-    };
+    let small = Limits { max_zip_expanded_bytes: 2_000_000, max_file_bytes: 10_000_000, ..Limits::default() };
     let rejection = inspect(&bytes, &small).expect_err("expanded");
     assert_eq!(rejection.code(), "docx_zip_bomb");
-    assert!(
-        rejection
-            .to_string()
-            .contains("the limit is 2000000 bytes (2 MB)"),
-        "{rejection}"
-    );
+    assert!(rejection.to_string().contains("the limit is 2000000 bytes (2 MB)"), "{rejection}");
     assert_eq!(passes_as(&bytes), ContentType::Docx);
 }
 
@@ -542,38 +446,23 @@ fn docx_expanding_past_the_total_limit() {
 fn docx_with_too_many_entries() {
     let max = limits().max_zip_entries;
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    writer
-        .start_file("word/document.xml", options)
-        .expect("start");
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file("word/document.xml", options).expect("start");
     writer.write_all(DOCUMENT_XML).expect("write");
     for i in 0..max {
-        writer
-            .start_file(format!("word/media/{i}.txt"), options)
-            .expect("start");
+        writer.start_file(format!("word/media/{i}.txt"), options).expect("start");
     }
     let bytes = writer.finish().expect("finish").into_inner();
     let rejection = inspect(&bytes, &limits()).expect_err("too many");
     assert_eq!(rejection.code(), "docx_too_many_entries");
-    assert_eq!(
-        rejection.to_string(),
-        format!(
-            "the DOCX has {} entries; the limit is {max} entries",
-            max + 1
-        )
-    );
+    assert_eq!(rejection.to_string(), format!("the DOCX has {} entries; the limit is {max} entries", max + 1));
 }
 
 #[test]
 fn damaged_docx_is_corrupt() {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in [
-        ("[Content_Types].xml", CONTENT_TYPES_DOCX),
-        ("word/document.xml", DOCUMENT_XML),
-    ] {
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in [("[Content_Types].xml", CONTENT_TYPES_DOCX), ("word/document.xml", DOCUMENT_XML)] {
         writer.start_file(name, stored).expect("start");
         writer.write_all(data).expect("write");
     }
@@ -588,10 +477,7 @@ fn damaged_docx_is_corrupt() {
 
 #[test]
 fn valid_text_passes() {
-    assert_eq!(
-        passes_as("Jane Doe\r\nSenior Engineer\t2020–2024\n".as_bytes()),
-        ContentType::Txt
-    );
+    assert_eq!(passes_as("Jane Doe\r\nSenior Engineer\t2020–2024\n".as_bytes()), ContentType::Txt);
     let mut utf16 = b"\xff\xfe".to_vec();
     for unit in "Zoë Smith\nRust".encode_utf16() {
         utf16.extend(unit.to_le_bytes());
@@ -603,11 +489,7 @@ fn valid_text_passes() {
 fn invalid_utf8_text() {
     let rejection = inspect(b"Jos\xe9 Garc\xeda, Madrid\n", &limits()).expect_err("latin-1");
     assert_eq!(rejection.code(), "text_invalid_encoding");
-    assert!(
-        rejection
-            .to_string()
-            .contains("not valid UTF-8 or UTF-16 text")
-    );
+    assert!(rejection.to_string().contains("not valid UTF-8 or UTF-16 text"));
     assert_eq!(code(b"\xff\xfeA\x00\x00\xd8"), "text_invalid_encoding");
 }
 
@@ -615,12 +497,7 @@ fn invalid_utf8_text() {
 fn text_with_control_bytes_is_binary() {
     let rejection = inspect(b"Jane Doe\x1b[31m red \x07 bell\n", &limits()).expect_err("binary");
     assert_eq!(rejection.code(), "text_binary");
-    assert!(
-        rejection
-            .to_string()
-            .contains("U+001B (at character offset 8)"),
-        "{rejection}"
-    );
+    assert!(rejection.to_string().contains("U+001B (at character offset 8)"), "{rejection}");
     let mut utf16 = b"\xfe\xff".to_vec();
     for unit in "ok\u{0}nul".encode_utf16() {
         utf16.extend(unit.to_be_bytes());
@@ -634,10 +511,7 @@ fn text_with_control_bytes_is_binary() {
 fn valid_images_pass() {
     assert_eq!(passes_as(&png()), ContentType::Png);
     assert_eq!(passes_as(&jpeg()), ContentType::Jpeg);
-    assert_eq!(
-        passes_as(&[jpeg(), vec![0, 0, b'\n']].concat()),
-        ContentType::Jpeg
-    );
+    assert_eq!(passes_as(&[jpeg(), vec![0, 0, b'\n']].concat()), ContentType::Jpeg);
 }
 
 #[test]
@@ -664,53 +538,23 @@ fn codes_are_stable() {
     let all = [
         (Rejection::Empty, "file_empty"),
         (Rejection::TooLarge { size: 2, max: 1 }, "file_too_large"),
-        (
-            Rejection::UnsupportedType {
-                looks_like: "binary data",
-            },
-            "unsupported_type",
-        ),
+        (Rejection::UnsupportedType { looks_like: "binary data" }, "unsupported_type"),
         (Rejection::TruncatedPdf, "pdf_truncated"),
         (Rejection::PdfJavaScript, "pdf_javascript"),
         (Rejection::PdfLaunchAction, "pdf_launch_action"),
         (Rejection::PdfEmbeddedFile, "pdf_embedded_file"),
         (Rejection::EncryptedPdf, "pdf_encrypted"),
-        (
-            Rejection::CorruptDocx { detail: "x".into() },
-            "docx_corrupt",
-        ),
-        (
-            Rejection::TooManyEntries { count: 2, max: 1 },
-            "docx_too_many_entries",
-        ),
-        (
-            Rejection::ZipBomb(ZipBomb::SizeMismatch { entry: "x".into() }),
-            "docx_zip_bomb",
-        ),
+        (Rejection::CorruptDocx { detail: "x".into() }, "docx_corrupt"),
+        (Rejection::TooManyEntries { count: 2, max: 1 }, "docx_too_many_entries"),
+        (Rejection::ZipBomb(ZipBomb::SizeMismatch { entry: "x".into() }), "docx_zip_bomb"),
         (Rejection::MacroEnabled, "docx_macro_enabled"),
         (Rejection::InvalidText, "text_invalid_encoding"),
-        (
-            Rejection::BinaryText {
-                code: 1,
-                position: 0,
-            },
-            "text_binary",
-        ),
-        (
-            Rejection::TruncatedImage {
-                format: "PNG",
-                detail: "x",
-            },
-            "image_truncated",
-        ),
+        (Rejection::BinaryText { code: 1, position: 0 }, "text_binary"),
+        (Rejection::TruncatedImage { format: "PNG", detail: "x" }, "image_truncated"),
     ];
     for (rejection, code) in all {
         assert_eq!(rejection.code(), code);
-        let expected = if code == "pdf_encrypted" {
-            Disposition::Fail
-        } else {
-            Disposition::Quarantine
-        };
+        let expected = if code == "pdf_encrypted" { Disposition::Fail } else { Disposition::Quarantine };
         assert_eq!(rejection.disposition(), expected, "{code}");
         assert_eq!(rejection.reason(), Reason::new(code, rejection.to_string()));
     }
@@ -718,14 +562,8 @@ fn codes_are_stable() {
 
 #[test]
 fn damaged_inputs_never_panic() {
-    let samples = [
-        plain_pdf(),
-        save_with_object_streams(pdf_with(|_, _| {})),
-        encrypted_pdf(""),
-        plain_docx(),
-        png(),
-        jpeg(),
-    ];
+    let samples =
+        [plain_pdf(), save_with_object_streams(pdf_with(|_, _| {})), encrypted_pdf(""), plain_docx(), png(), jpeg()];
     for sample in &samples {
         let mut state = 0x9e37_79b9_u32;
         for round in 0..150 {
