@@ -1,1 +1,7 @@
+//! The classify function: security filter on the stored bytes, text extraction,
+//! status, and the `document.classified` event for the extract stage.
 
+pub mod handler;
+pub mod notification;
+
+pub use handler::{ClassifyError, Classifier, MessageOutcome};

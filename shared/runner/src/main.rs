@@ -1,1 +1,227 @@
-fn main() {}
+//! `personalize`: the engine on one machine, no cloud account. The same handlers
+//! as the Lambda functions, wired to embedded adapters (files on disk, a redb
+//! database for the table and the queues, no OCR).
+
+mod local;
+mod trigger;
+mod worker;
+
+use anyhow::{Context, Result};
+use api::{DocumentView, PagesView};
+use clap::{Parser, Subcommand};
+use domain::DocumentId;
+use indicatif::{ProgressBar, ProgressStyle};
+use local::Local;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "personalize", version, about = "Resume Personalization Engine, embedded on one machine")]
+struct Cli {
+    /// Where documents, text and the database live.
+    #[arg(long, global = true, env = "PERSONALIZE_DATA_DIR", default_value = "./personalize-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API and the background workers on 127.0.0.1.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Upload local files (or every file in given folders) as the local user and
+    /// run the pipeline until each reaches a terminal status. With no files,
+    /// finishes work left pending by an earlier run.
+    Ingest {
+        paths: Vec<PathBuf>,
+        /// One JSON object per document on stdout (the shape of GET /documents/{id}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a document's extracted text.
+    Text {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the local user's documents.
+    Documents {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a bearer token for the local user, for calling `serve`.
+    Token {
+        #[arg(long, default_value_t = 3600)]
+        ttl_secs: u64,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { port } => {
+            platform::init_tracing();
+            let local = Local::open(&cli.data_dir).await?;
+            local.serve(port).await
+        }
+        Command::Ingest { paths, json } => ingest(&cli.data_dir, &paths, json).await,
+        Command::Text { id, json } => {
+            let local = Local::open(&cli.data_dir).await?;
+            let id = DocumentId::parse(&id).context("ID is not a document id")?;
+            let pages: PagesView = local.text(&id).await?;
+            if json {
+                println!("{}", serde_json::to_string(&pages)?);
+            } else {
+                for page in &pages.pages {
+                    if pages.pages.len() > 1 {
+                        println!("--- page {} ---", page.page);
+                    }
+                    println!("{}", page.text);
+                }
+            }
+            Ok(())
+        }
+        Command::Documents { json } => {
+            let local = Local::open(&cli.data_dir).await?;
+            for doc in local.documents().await? {
+                print_document(&doc, None, json)?;
+            }
+            Ok(())
+        }
+        Command::Token { ttl_secs } => {
+            let local = Local::open(&cli.data_dir).await?;
+            println!("{}", local.token(ttl_secs));
+            Ok(())
+        }
+    }
+}
+
+/// Files named on the command line, folders expanded (sorted, not recursive
+/// into hidden entries).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read folder {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+                .collect();
+            entries.sort();
+            files.extend(expand(&entries)?);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            anyhow::bail!("{} is not a file or a folder", path.display());
+        }
+    }
+    Ok(files)
+}
+
+async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
+    let files = expand(paths)?;
+    let local = Local::open(data_dir).await?;
+    let resumed = local.recover().await?;
+    if resumed > 0 {
+        eprintln!("resuming {resumed} pending message(s) from an earlier run");
+    }
+    let bar = ProgressBar::new(files.len() as u64 * 2);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+
+    let mut accepted: Vec<(DocumentId, PathBuf)> = Vec::new();
+    let mut rejected = 0usize;
+    for file in &files {
+        bar.set_message(format!("uploading {}", file.display()));
+        match local.upload_file(file).await? {
+            Ok(record) => accepted.push((record.document_id, file.clone())),
+            Err(problem) => {
+                rejected += 1;
+                bar.inc(1);
+                bar.suspend(|| print_rejection(file, &problem, json))?;
+            }
+        }
+        bar.inc(1);
+    }
+
+    let mut pending: HashSet<DocumentId> = accepted.iter().map(|(id, _)| *id).collect();
+    bar.set_message("extracting text");
+    let mut stdout = std::io::stdout().lock();
+    // Work until every document of this run is terminal and nothing is queued
+    // (which also finishes work left by an earlier run).
+    loop {
+        let handled = local.step().await?;
+        let mut done = Vec::new();
+        for id in &pending {
+            if let Some(doc) = local.document(id).await? {
+                if doc.status.is_terminal() {
+                    done.push((*id, doc));
+                }
+            }
+        }
+        for (id, doc) in done {
+            pending.remove(&id);
+            bar.inc(1);
+            let file = accepted.iter().find(|(d, _)| *d == id).map(|(_, f)| f.as_path());
+            bar.suspend(|| print_document_to(&mut stdout, &doc, file, json))?;
+        }
+        if pending.is_empty() && local.pending_messages().await? == 0 {
+            break;
+        }
+        if handled == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    bar.finish_and_clear();
+    if !json {
+        eprintln!("{} accepted, {} rejected", accepted.len(), rejected);
+    }
+    Ok(())
+}
+
+fn print_document(doc: &DocumentView, file: Option<&Path>, json: bool) -> Result<()> {
+    print_document_to(&mut std::io::stdout().lock(), doc, file, json)
+}
+
+fn print_document_to(out: &mut impl Write, doc: &DocumentView, file: Option<&Path>, json: bool) -> Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string(doc)?)?;
+    } else {
+        let reason = doc.reason.as_ref().map(|r| format!(" ({}: {})", r.code, r.detail)).unwrap_or_default();
+        let summary = match (doc.pages, doc.text_chars) {
+            (Some(p), Some(c)) => format!(", {p} page(s), {c} characters"),
+            _ => String::new(),
+        };
+        let name = file.map(|f| f.display().to_string()).unwrap_or_else(|| doc.filename.clone());
+        writeln!(out, "{}  {}  {}{}{}", doc.document_id, doc.status, name, summary, reason)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_rejection(file: &Path, problem: &api::Problem, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let value = serde_json::json!({
+            "file": file.display().to_string(),
+            "status": "rejected",
+            "reason": { "code": problem.code, "detail": problem.detail },
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "-  rejected  {}  ({}: {})", file.display(), problem.code, problem.detail)?;
+    }
+    Ok(())
+}

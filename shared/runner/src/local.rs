@@ -1,0 +1,186 @@
+//! The embedded wiring: one data dir, one process.
+
+use crate::trigger::NotifyingBlobStore;
+use crate::worker;
+use anyhow::{Context, Result};
+use api::auth::{JwtConfig, KeySource, Secret};
+use api::{AppState, DocumentView, JwtVerifier, PagesView, Problem};
+use bytes::Bytes;
+use classify::Classifier;
+use domain::{DocumentId, DocumentRecord, DocumentStatus, Limits, PageText, UserId};
+use embedded::{EmbeddedDb, FsBlobStore, RedbQueue, RedbTableStore};
+use ports::{BlobStore, NoOcr, Ports, QueueConsumer, QueueName};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{DocumentRepo, keys};
+use upload::UploadService;
+
+/// Issuer and audience of the tokens the local runner mints and accepts.
+pub const LOCAL_ISSUER: &str = "personalize-local";
+pub const LOCAL_AUDIENCE: &str = "personalization";
+/// Receives before a message goes to the DLQ (as `MaxReceiveCount` on AWS).
+pub const MAX_RECEIVES: u32 = 4;
+
+pub struct Local {
+    ports: Ports,
+    queue: Arc<RedbQueue>,
+    notifier: Arc<NotifyingBlobStore>,
+    classifier: Classifier,
+    uploads: UploadService,
+    documents: DocumentRepo,
+    user: UserId,
+    secret: Vec<u8>,
+}
+
+impl Local {
+    /// Opens (or creates) the data dir. Only one process may hold it.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let db = EmbeddedDb::open(data_dir)?;
+        let queue = Arc::new(RedbQueue::new(db.clone(), MAX_RECEIVES));
+        let files: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(data_dir));
+        let notifier = Arc::new(NotifyingBlobStore::new(files, queue.clone()));
+        let ports = Ports {
+            blobs: notifier.clone(),
+            queue: queue.clone(),
+            table: Arc::new(RedbTableStore::new(db)),
+            ocr: Arc::new(NoOcr),
+        };
+        let user_raw = platform::optional("PERSONALIZE_USER").unwrap_or_else(|| "local".into());
+        let user = UserId::parse(&user_raw).context("PERSONALIZE_USER is not a valid user id")?;
+        let secret = match platform::optional("JWT_HS256_SECRET") {
+            Some(s) => s.into_bytes(),
+            None => local_secret(data_dir)?,
+        };
+        let limits = Limits::default();
+        Ok(Self {
+            classifier: Classifier::new(ports.clone(), limits, MAX_RECEIVES),
+            uploads: UploadService::new(ports.clone(), limits),
+            documents: DocumentRepo::new(ports.table.clone()),
+            ports,
+            queue,
+            notifier,
+            user,
+            secret,
+        })
+    }
+
+    /// Makes work abandoned by a crash visible again: in-flight messages, and
+    /// objects stored under `raw/` whose notification was never enqueued.
+    /// Returns how many messages are pending.
+    pub async fn recover(&self) -> Result<usize> {
+        self.queue.recover_in_flight().await?;
+        let pending = self.queue.depth(QueueName::Classify).await?;
+        if pending == 0 {
+            for key in self.ports.blobs.list("raw/").await? {
+                let Some((user, doc)) = keys::parse_raw_object(&key) else { continue };
+                if let Some(record) = self.documents.get(&user, &doc).await? {
+                    if record.status == DocumentStatus::Uploaded {
+                        self.notifier.notify(&key, record.size_bytes).await?;
+                    }
+                }
+            }
+        }
+        Ok(self.queue.depth(QueueName::Classify).await?)
+    }
+
+    /// Uploads one file as the local user through the same service as the API.
+    pub async fn upload_file(&self, path: &Path) -> Result<std::result::Result<DocumentRecord, Problem>> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match self.uploads.upload(&self.user, &name, Bytes::from(bytes)).await {
+            Ok(record) => Ok(Ok(record)),
+            Err(upload::UploadError::Rejected(r)) => Ok(Err(upload::UploadError::Rejected(r).to_problem())),
+            Err(upload::UploadError::Quota(q)) => Ok(Err(upload::UploadError::Quota(q).to_problem())),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Receives and processes one batch of classify messages.
+    pub async fn step(&self) -> Result<usize> {
+        Ok(worker::step(self.queue.as_ref(), &self.classifier).await?)
+    }
+
+    /// Messages waiting in (or in flight on) the classify queue.
+    pub async fn pending_messages(&self) -> Result<usize> {
+        Ok(self.queue.depth(QueueName::Classify).await?)
+    }
+
+    pub async fn document(&self, id: &DocumentId) -> Result<Option<DocumentView>> {
+        Ok(self.documents.get(&self.user, id).await?.as_ref().map(DocumentView::from))
+    }
+
+    pub async fn documents(&self) -> Result<Vec<DocumentView>> {
+        Ok(self.documents.list(&self.user).await?.iter().map(DocumentView::from).collect())
+    }
+
+    pub async fn text(&self, id: &DocumentId) -> Result<PagesView> {
+        let doc = self.documents.get(&self.user, id).await?.context("no such document")?;
+        anyhow::ensure!(
+            doc.status == DocumentStatus::TextExtracted,
+            "the document's status is {}{}",
+            doc.status,
+            doc.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        let bytes = self.ports.blobs.get(&keys::text_object(&self.user, id)).await?;
+        let pages: Vec<PageText> = serde_json::from_slice(&bytes)?;
+        Ok(PagesView { document_id: *id, pages })
+    }
+
+    pub fn token(&self, ttl_secs: u64) -> String {
+        api::auth::mint_hs256(&self.secret, LOCAL_ISSUER, LOCAL_AUDIENCE, self.user.as_str(), ttl_secs)
+    }
+
+    /// The HTTP API and the workers until Ctrl-C.
+    pub async fn serve(self, port: u16) -> Result<()> {
+        let config = JwtConfig {
+            issuer: platform::optional("JWT_ISSUER").unwrap_or_else(|| LOCAL_ISSUER.into()),
+            audience: platform::optional("JWT_AUDIENCE").unwrap_or_else(|| LOCAL_AUDIENCE.into()),
+            keys: KeySource::Hs256(Secret::new(self.secret.clone())),
+        };
+        let verifier = Arc::new(JwtVerifier::new(&config)?);
+        let state = AppState::new(self.ports.clone(), verifier, Limits::default());
+        let router = upload::router(state);
+        let pending = self.recover().await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, pending, "serving");
+        eprintln!("listening on http://{address}/api/v1/personalization/ ({pending} pending message(s))");
+
+        let worker = tokio::spawn(async move {
+            loop {
+                match worker::step(self.queue.as_ref(), &self.classifier).await {
+                    Ok(0) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "worker step failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        worker.abort();
+        Ok(())
+    }
+}
+
+/// A random HS256 secret kept in the data dir, made on first use.
+fn local_secret(data_dir: &Path) -> Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret.into_bytes())
+}

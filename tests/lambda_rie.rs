@@ -1,0 +1,208 @@
+//! The built `upload` and `classify` bootstraps under the Lambda runtime
+//! interface emulator that aws-sam-cli ships (what `sam local invoke` runs in
+//! its container), fed the files in `events/`, against moto.
+
+use api::auth::mint_hs256;
+use domain::{DocumentId, DocumentStatus, UserId};
+use integration_tests::{fixtures, moto};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::DocumentRepo;
+
+const SECRET: &str = "rie-test-secret-that-is-at-least-32-bytes-long";
+
+fn rie() -> PathBuf {
+    let path = std::env::var("PERSONALIZATION_RIE").expect(
+        "PERSONALIZATION_RIE must point at aws-lambda-rie-x86_64 from aws-sam-cli \
+         (samcli/local/rapid/); .ci/run sets it",
+    );
+    PathBuf::from(path)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// An emulator running one function; killed on drop.
+struct Emulator {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(function: &str, env: &[(&str, String)]) -> Emulator {
+    let bootstrap = fixtures::debug_bin(function);
+    assert!(bootstrap.exists(), "{} is missing: run `cargo build --workspace --bins` first", bootstrap.display());
+    let port = free_port();
+    let api_port = free_port();
+    let mut command = Command::new(rie());
+    command
+        .arg("--runtime-interface-emulator-address")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--runtime-api-address")
+        .arg(format!("127.0.0.1:{api_port}"))
+        .arg(&bootstrap)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("start the runtime interface emulator");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the emulator did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Emulator { child, port }
+}
+
+/// Invokes the function with an event file, placeholders replaced.
+async fn invoke(emulator: &Emulator, event: &str, replacements: &[(&str, &str)]) -> Value {
+    let mut body = std::fs::read_to_string(fixtures::event_path(event)).expect("event file");
+    for (from, to) in replacements {
+        body = body.replace(from, to);
+    }
+    let port = emulator.port;
+    // The emulator speaks plain HTTP/1.1; a blocking client is enough.
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+        let request = format!(
+            "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let (head, payload) = response.split_once("\r\n\r\n").expect("http response");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let payload = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(payload)
+        } else {
+            payload.to_owned()
+        };
+        serde_json::from_str(&payload).unwrap_or_else(|e| panic!("not JSON ({e}): {payload}"))
+    })
+    .await
+    .expect("invoke")
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn upload_and_classify_bootstraps_answer_the_sample_events() {
+    let config = moto::sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let bucket = moto::unique("rie-docs");
+    let table = moto::unique("rie-table");
+    moto::create_bucket(&s3, &bucket).await;
+    moto::create_table(&dynamo, &table).await;
+    let (_classify_url, classify_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-classify"), 4).await;
+    let (extract_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-extract"), 4).await;
+
+    let aws_env = |extra: Vec<(&'static str, String)>| {
+        let mut env: Vec<(&str, String)> = vec![
+            ("TABLE_NAME", table.clone()),
+            ("BUCKET_NAME", bucket.clone()),
+            ("AWS_ENDPOINT_URL", moto::endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ];
+        env.extend(extra);
+        env
+    };
+
+    let upload = start(
+        "upload",
+        &aws_env(vec![
+            ("JWT_ISSUER", "rie-test".into()),
+            ("JWT_AUDIENCE", "personalization".into()),
+            ("JWT_HS256_SECRET", SECRET.into()),
+        ]),
+    );
+    let user = "rie-user";
+    let token = mint_hs256(SECRET.as_bytes(), "rie-test", "personalization", user, 600);
+    let auth = [("{{TOKEN}}", token.as_str()), ("{{USER}}", user)];
+
+    let created = invoke(&upload, "upload/post-upload-txt.json", &auth).await;
+    assert_eq!(created["statusCode"], 201, "{created}");
+    let body: Value = serde_json::from_str(created["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["status"], "uploaded");
+    assert_eq!(body["content_type"], "txt");
+    let doc = body["document_id"].as_str().expect("id").to_owned();
+
+    let refused = invoke(&upload, "upload/post-upload-exe.json", &auth).await;
+    assert_eq!(refused["statusCode"], 415, "{refused}");
+    let problem: Value = serde_json::from_str(refused["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(problem["code"], "unsupported_type");
+    let headers = refused["headers"].as_object().expect("headers");
+    assert_eq!(headers.get("content-type").and_then(Value::as_str), Some("application/problem+json"));
+
+    let listed = invoke(&upload, "upload/get-documents.json", &auth).await;
+    assert_eq!(listed["statusCode"], 200, "{listed}");
+    let list: Value = serde_json::from_str(listed["body"].as_str().expect("body")).expect("json");
+    assert_eq!(list["documents"].as_array().map(Vec::len), Some(1), "{list}");
+
+    let unauthorized = invoke(&upload, "upload/get-documents.json", &[("{{TOKEN}}", "not-a-token"), ("{{USER}}", user)]).await;
+    assert_eq!(unauthorized["statusCode"], 401);
+
+    let classify = start(
+        "classify",
+        &aws_env(vec![
+            ("EXTRACT_QUEUE_URL", extract_url.clone()),
+            ("CLASSIFY_DLQ_URL", classify_dlq.clone()),
+            ("MAX_RECEIVE_COUNT", "4".into()),
+            ("OCR_ENGINE", "none".into()),
+        ]),
+    );
+    let replacements = [("{{BUCKET}}", bucket.as_str()), ("{{USER}}", user), ("{{DOC}}", doc.as_str())];
+    let response = invoke(&classify, "classify/sqs-s3-notification.json", &replacements).await;
+    assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
+
+    let table_store = Arc::new(aws_adapters::DynamoTableStore::new(&config, table.clone()));
+    let record = DocumentRepo::new(table_store)
+        .get(&UserId::parse(user).expect("user"), &DocumentId::parse(&doc).expect("doc"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(record.status, DocumentStatus::TextExtracted, "{:?}", record.reason);
+
+    let response = invoke(&classify, "classify/sqs-poison.json", &[]).await;
+    assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
+    let dead = sqs.receive_message().queue_url(&classify_dlq).wait_time_seconds(2).send().await.expect("receive");
+    let bodies: Vec<&str> = dead.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, vec!["not json"]);
+
+    let test_event = invoke(&classify, "classify/sqs-s3-test-event.json", &[("{{BUCKET}}", bucket.as_str())]).await;
+    assert_eq!(test_event["batchItemFailures"], Value::Array(vec![]), "{test_event}");
+    let extracted = sqs.receive_message().queue_url(&extract_url).wait_time_seconds(1).send().await.expect("receive");
+    assert_eq!(extracted.messages().len(), 1, "exactly one classified event");
+}

@@ -1,0 +1,118 @@
+//! The embedded default through the real `personalize` binary: ingest ends
+//! `text_extracted`; a runner killed mid-queue finishes the work on restart.
+
+use integration_tests::fixtures;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn personalize() -> Command {
+    let bin = fixtures::debug_bin("personalize");
+    assert!(bin.exists(), "{} is missing: run `cargo build --workspace --bins` first", bin.display());
+    let mut command = Command::new(bin);
+    command.env_remove("PERSONALIZE_DATA_DIR").env("RUST_LOG", "warn");
+    command
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn documents(data: &Path) -> Vec<Value> {
+    let out = personalize().arg("--data-dir").arg(data).args(["documents", "--json"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    json_lines(&out.stdout)
+}
+
+#[test]
+fn ingest_extracts_text_from_a_pdf_and_a_docx() {
+    let dir = fixtures::temp_dir("runner-ingest");
+    let data = dir.join("data");
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).expect("inputs");
+    std::fs::write(inputs.join("cv.pdf"), fixtures::resume_pdf()).expect("write");
+    std::fs::write(
+        inputs.join("cv.docx"),
+        fixtures::docx(&["Jane Q. Example", "Led a team of 6 engineers"], &[&["Rust", "5 years"], &["Python", "8 years"]]),
+    )
+    .expect("write");
+    std::fs::write(inputs.join("evil.pdf"), b"MZ\x90\x00this is not a pdf at all").expect("write");
+
+    let out = personalize().arg("--data-dir").arg(&data).arg("ingest").arg(&inputs).arg("--json").output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let rejected: Vec<&Value> = lines.iter().filter(|l| l["status"] == "rejected").collect();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["reason"]["code"], "unsupported_type");
+    let docs: Vec<&Value> = lines.iter().filter(|l| l["status"] != "rejected").collect();
+    assert_eq!(docs.len(), 2);
+    for doc in &docs {
+        assert_eq!(doc["status"], "text_extracted", "{doc}");
+        assert_eq!(doc["kind"], "unclassified");
+        assert!(doc["document_id"].is_string() && doc["created_at"].is_string());
+    }
+
+    let docx = docs.iter().find(|d| d["content_type"] == "docx").expect("docx");
+    let id = docx["document_id"].as_str().expect("id");
+    let text = personalize().arg("--data-dir").arg(&data).args(["text", id]).output().expect("run");
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Led a team of 6 engineers"), "{text}");
+    assert!(text.contains("Rust\t5 years"), "{text}");
+
+    let pdf = docs.iter().find(|d| d["content_type"] == "pdf").expect("pdf");
+    let id = pdf["document_id"].as_str().expect("id");
+    let text = personalize().arg("--data-dir").arg(&data).args(["text", id]).output().expect("run");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Senior Software Engineer at Acme Corp"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_runner_killed_mid_queue_finishes_the_work_on_restart() {
+    let dir = fixtures::temp_dir("runner-crash");
+    let data = dir.join("data");
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).expect("inputs");
+    const FILES: usize = 40;
+    for i in 0..FILES {
+        std::fs::write(inputs.join(format!("doc{i:02}.pdf")), fixtures::long_pdf(30, i)).expect("write");
+    }
+
+    let mut child = personalize()
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("ingest")
+        .arg(&inputs)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill it as soon as the first document is done: the rest are queued.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(first.contains("text_extracted"), "{first}");
+
+    let before = documents(&data);
+    let done_before = before.iter().filter(|d| d["status"] == "text_extracted").count();
+    assert_eq!(before.len(), FILES, "every upload was recorded before processing began");
+    assert!(done_before < FILES, "the runner finished everything before it was killed; the test proves nothing");
+
+    let out = personalize().arg("--data-dir").arg(&data).arg("ingest").output().expect("restart");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = documents(&data);
+    assert_eq!(after.len(), FILES);
+    for doc in &after {
+        assert_eq!(doc["status"], "text_extracted", "{doc}");
+        assert_eq!(doc["pages"], 30);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
