@@ -7,7 +7,10 @@ use api::{AppState, JwtVerifier};
 use async_trait::async_trait;
 use aws_adapters::{DynamoTableStore, S3BlobStore, SqsQueue};
 use aws_lambda_events::sqs::SqsEvent;
-use aws_sdk_s3::types::{Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter};
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration,
+    S3KeyFilter,
+};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -60,7 +63,11 @@ async fn stack() -> Stack {
         .expect("queue arn");
     let arn = attrs.attributes().and_then(|a| a.get(&QueueAttributeName::QueueArn)).expect("arn").clone();
     let filter = NotificationConfigurationFilter::builder()
-        .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("raw/").build()).build())
+        .key(
+            S3KeyFilter::builder()
+                .filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("raw/").build())
+                .build(),
+        )
         .build();
     let queue_config = QueueConfiguration::builder()
         .queue_arn(arn)
@@ -160,7 +167,8 @@ async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, wait: i32, visibility: i3
             "eventSource": "aws:sqs",
             "awsRegion": "us-east-1",
         }));
-        receipts.push((m.message_id().unwrap_or_default().to_owned(), m.receipt_handle().unwrap_or_default().to_owned()));
+        receipts
+            .push((m.message_id().unwrap_or_default().to_owned(), m.receipt_handle().unwrap_or_default().to_owned()));
     }
     let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("sqs event");
     let receipts = receipts.into_iter().map(|(_, r)| r).collect();
@@ -315,8 +323,13 @@ async fn poison_messages_end_in_the_dlq_and_the_document_shows_failed() {
         if event.records.is_empty() {
             break;
         }
-        let failed: Vec<String> =
-            classifier.handle_batch(event.clone()).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let failed: Vec<String> = classifier
+            .handle_batch(event.clone())
+            .await
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
         for (record, receipt) in event.records.iter().zip(&receipts) {
             if !failed.contains(record.message_id.as_ref().expect("id")) {
                 delete_all(&stack.sqs, &stack.classify_url, std::slice::from_ref(receipt)).await;
@@ -335,7 +348,12 @@ async fn poison_messages_end_in_the_dlq_and_the_document_shows_failed() {
     assert!(reason.detail.contains(&format!("{MAX_RECEIVE} attempts")), "{reason}");
 
     let dead = bodies(&stack.sqs, &stack.classify_dlq, 2).await;
-    assert!(dead.iter().any(|(b, attrs)| b == "not json" && attrs.get("error_code").map(String::as_str) == Some("malformed_message")), "{dead:?}");
+    assert!(
+        dead.iter()
+            .any(|(b, attrs)| b == "not json"
+                && attrs.get("error_code").map(String::as_str) == Some("malformed_message")),
+        "{dead:?}"
+    );
     assert!(dead.iter().any(|(b, _)| b.contains(&id)), "the exhausted message is not in the DLQ: {dead:?}");
     let left = bodies(&stack.sqs, &stack.classify_url, 0).await;
     assert!(left.iter().all(|(b, _)| !b.contains(&id)), "{left:?}");
@@ -391,6 +409,7 @@ async fn tenants_are_isolated_in_dynamodb() {
     let (_, list) = get(&router, "bob", "/documents").await;
     assert_eq!(list["documents"].as_array().map(Vec::len), Some(0));
     let repo = DocumentRepo::new(stack.ports.table.clone());
-    let stolen = repo.get(&UserId::parse("bob").expect("bob"), &DocumentId::parse(&id).expect("id")).await.expect("get");
+    let stolen =
+        repo.get(&UserId::parse("bob").expect("bob"), &DocumentId::parse(&id).expect("id")).await.expect("get");
     assert!(stolen.is_none());
 }

@@ -171,7 +171,8 @@ async fn upload_and_classify_bootstraps_answer_the_sample_events() {
     let list: Value = serde_json::from_str(listed["body"].as_str().expect("body")).expect("json");
     assert_eq!(list["documents"].as_array().map(Vec::len), Some(1), "{list}");
 
-    let unauthorized = invoke(&upload, "upload/get-documents.json", &[("{{TOKEN}}", "not-a-token"), ("{{USER}}", user)]).await;
+    let unauthorized =
+        invoke(&upload, "upload/get-documents.json", &[("{{TOKEN}}", "not-a-token"), ("{{USER}}", user)]).await;
     assert_eq!(unauthorized["statusCode"], 401);
 
     let classify = start(

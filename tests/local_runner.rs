@@ -38,12 +38,16 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     std::fs::write(inputs.join("cv.pdf"), fixtures::resume_pdf()).expect("write");
     std::fs::write(
         inputs.join("cv.docx"),
-        fixtures::docx(&["Jane Q. Example", "Led a team of 6 engineers"], &[&["Rust", "5 years"], &["Python", "8 years"]]),
+        fixtures::docx(
+            &["Jane Q. Example", "Led a team of 6 engineers"],
+            &[&["Rust", "5 years"], &["Python", "8 years"]],
+        ),
     )
     .expect("write");
     std::fs::write(inputs.join("evil.pdf"), b"MZ\x90\x00this is not a pdf at all").expect("write");
 
-    let out = personalize().arg("--data-dir").arg(&data).arg("ingest").arg(&inputs).arg("--json").output().expect("run");
+    let out =
+        personalize().arg("--data-dir").arg(&data).arg("ingest").arg(&inputs).arg("--json").output().expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 3, "{lines:?}");

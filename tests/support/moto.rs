@@ -194,6 +194,12 @@ pub mod one_at_a_time {
         }
     }
 
+    impl Default for Client {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl HttpClient for Client {
         fn http_connector(
             &self,
@@ -225,7 +231,6 @@ pub mod one_at_a_time {
         }
     }
 }
-
 
 /// SDK configuration for moto whose requests go one at a time (see [`one_at_a_time`]).
 pub async fn one_at_a_time_config() -> aws_adapters::SdkConfig {

@@ -7,8 +7,8 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bytes::Bytes;
 use documents::{Disposition, ExtractError};
 use domain::{
-    DocumentClassified, DocumentId, DocumentKind, DocumentRecord, DocumentStatus, Envelope, EventType, Limits, PageText,
-    Reason, UploadMethod, UserId,
+    DocumentClassified, DocumentId, DocumentKind, DocumentRecord, DocumentStatus, Envelope, EventType, Limits,
+    PageText, Reason, UploadMethod, UserId,
 };
 use ports::{BlobError, OcrOutcome, Ports, QueueError, QueueName, Retryable, StoreError};
 use store::{DocumentRepo, IdempotencyRepo, QuotaError, QuotaRepo, Stage, keys};
@@ -101,17 +101,15 @@ impl Classifier {
             Ok(()) => MessageOutcome::Ack,
             Err(ClassifyError::Retryable(why)) => {
                 tracing::warn!(receive_count, error = %why, "classify will retry");
-                if receive_count >= self.max_receive_count {
-                    if let Some(Parsed::Created(keys)) = notification::parse(body) {
-                        let reason = Reason::new(
-                            "retries_exhausted",
-                            format!("gave up after {receive_count} attempts: {why}"),
-                        );
-                        for key in keys {
-                            if let Some(doc) = keys::parse_raw_object(&key) {
-                                self.mark_failed(&doc, reason.clone()).await;
-                            }
-                        }
+                // The last allowed receive: record why before the redrive policy
+                // moves the message to the DLQ.
+                if receive_count >= self.max_receive_count
+                    && let Some(Parsed::Created(keys)) = notification::parse(body)
+                {
+                    let reason =
+                        Reason::new("retries_exhausted", format!("gave up after {receive_count} attempts: {why}"));
+                    for doc in keys.iter().filter_map(|key| keys::parse_raw_object(key)) {
+                        self.mark_failed(&doc, reason.clone()).await;
                     }
                 }
                 MessageOutcome::Retry(why)
@@ -150,7 +148,11 @@ impl Classifier {
             Some(Parsed::Created(keys)) => keys,
             Some(Parsed::Nothing) => return Ok(()),
             None => {
-                return Err(ClassifyError::permanent(None, "malformed_message", "the message is not an S3 notification"));
+                return Err(ClassifyError::permanent(
+                    None,
+                    "malformed_message",
+                    "the message is not an S3 notification",
+                ));
             }
         };
         for key in keys {
@@ -161,7 +163,8 @@ impl Classifier {
                     "the object key is not raw/{user}/{document}",
                 ));
             };
-            let span = tracing::info_span!("classify", user = %doc.0.log_hash(), document_id = %doc.1, stage = "classify");
+            let span =
+                tracing::info_span!("classify", user = %doc.0.log_hash(), document_id = %doc.1, stage = "classify");
             let _entered = span.enter();
             self.process_object(&doc).await?;
         }
@@ -212,7 +215,10 @@ impl Classifier {
                     self.ports.blobs.delete(&raw_key).await.map_err(|e| dependency("blob store", e, doc))?;
                     let reason = Reason::new(
                         "quota_exceeded",
-                        format!("{q}; the {} MB per-user limit was reached, so the file was not kept", q.max / Limits::MB),
+                        format!(
+                            "{q}; the {} MB per-user limit was reached, so the file was not kept",
+                            q.max / Limits::MB
+                        ),
                     );
                     return self.finish(&mut record, DocumentStatus::Failed, Some(reason), &hash).await;
                 }
@@ -318,7 +324,11 @@ impl Classifier {
     }
 
     /// Text per page; `None` for an image with no OCR engine.
-    async fn read_text(&self, content_type: domain::ContentType, bytes: Bytes) -> Result<Option<Vec<PageText>>, TextError> {
+    async fn read_text(
+        &self,
+        content_type: domain::ContentType,
+        bytes: Bytes,
+    ) -> Result<Option<Vec<PageText>>, TextError> {
         if content_type.is_image() {
             return match self.ports.ocr.recognize(bytes).await.map_err(TextError::Ocr)? {
                 OcrOutcome::NotConfigured => Ok(None),

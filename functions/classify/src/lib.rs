@@ -4,4 +4,4 @@
 pub mod handler;
 pub mod notification;
 
-pub use handler::{ClassifyError, Classifier, MessageOutcome};
+pub use handler::{Classifier, ClassifyError, MessageOutcome};

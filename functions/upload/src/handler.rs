@@ -132,8 +132,13 @@ impl UploadService {
             let q = QuotaExceeded { used, requested: request.size_bytes, max: self.limits.max_user_bytes };
             return Err(UploadError::Quota(q).to_problem());
         }
-        let record =
-            DocumentRecord::new(user.clone(), DocumentId::new(), &request.filename, request.size_bytes, UploadMethod::Presigned);
+        let record = DocumentRecord::new(
+            user.clone(),
+            DocumentId::new(),
+            &request.filename,
+            request.size_bytes,
+            UploadMethod::Presigned,
+        );
         self.documents.create(&record).await?;
         let key = keys::raw_object(user, &record.document_id);
         match self.ports.blobs.presign_post(&key, max, PRESIGN_TTL_SECS).await {

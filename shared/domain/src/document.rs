@@ -156,7 +156,13 @@ pub struct DocumentRecord {
 
 impl DocumentRecord {
     /// A new record for a document about to be stored.
-    pub fn new(user_id: UserId, document_id: DocumentId, filename: &str, size_bytes: u64, method: UploadMethod) -> Self {
+    pub fn new(
+        user_id: UserId,
+        document_id: DocumentId,
+        filename: &str,
+        size_bytes: u64,
+        method: UploadMethod,
+    ) -> Self {
         let now = crate::now_rfc3339();
         Self {
             user_id,

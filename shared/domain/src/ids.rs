@@ -34,9 +34,7 @@ impl UserId {
         if raw.len() > Self::MAX_LEN {
             return Err(IdError::UserTooLong { max: Self::MAX_LEN });
         }
-        let ok = raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '|' | ':'));
+        let ok = raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '|' | ':'));
         if !ok || raw == "." || raw == ".." {
             return Err(IdError::UserCharacters);
         }

@@ -19,7 +19,5 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Current time as an RFC 3339 string (UTC).
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -24,9 +24,7 @@ pub struct FsBlobStore {
 impl FsBlobStore {
     /// Blobs under `data_dir/blobs` (created on first write).
     pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: Arc::new(data_dir.join("blobs")),
-        }
+        Self { root: Arc::new(data_dir.join("blobs")) }
     }
 
     /// The directory holding the objects.
@@ -146,22 +144,15 @@ impl BlobStore for FsBlobStore {
         // The part up to the last '/' names a directory to walk; the rest filters names.
         let dir_part = prefix.rfind('/').map_or("", |i| &prefix[..i]);
         if prefix.contains(['\\', '\0']) || prefix.starts_with('/') {
-            return Err(BlobError::Permanent(format!(
-                "invalid key prefix {prefix:?}"
-            )));
+            return Err(BlobError::Permanent(format!("invalid key prefix {prefix:?}")));
         }
         if !dir_part.is_empty() {
-            validate_key(dir_part)
-                .map_err(|_| BlobError::Permanent(format!("invalid key prefix {prefix:?}")))?;
+            validate_key(dir_part).map_err(|_| BlobError::Permanent(format!("invalid key prefix {prefix:?}")))?;
         }
         let (prefix, dir_part) = (prefix.to_owned(), dir_part.to_owned());
         self.blocking(move |root| {
             let mut keys = Vec::new();
-            let start = if dir_part.is_empty() {
-                root.to_path_buf()
-            } else {
-                root.join(&dir_part)
-            };
+            let start = if dir_part.is_empty() { root.to_path_buf() } else { root.join(&dir_part) };
             walk(&start, &dir_part, &mut keys).map_err(|e| io_err(&prefix, e))?;
             keys.retain(|k| k.starts_with(prefix.as_str()));
             keys.sort();
@@ -170,23 +161,14 @@ impl BlobStore for FsBlobStore {
         .await
     }
 
-    async fn presign_post(
-        &self,
-        _key: &str,
-        _max_bytes: u64,
-        _expires_secs: u64,
-    ) -> Result<PresignedPost, BlobError> {
+    async fn presign_post(&self, _key: &str, _max_bytes: u64, _expires_secs: u64) -> Result<PresignedPost, BlobError> {
         Err(BlobError::PresignUnsupported)
     }
 }
 
 /// Refuses keys that are not plain relative '/'-separated paths.
 fn validate_key(key: &str) -> Result<(), BlobError> {
-    let bad = |why: &str| {
-        Err(BlobError::Permanent(format!(
-            "invalid object key {key:?}: {why}"
-        )))
-    };
+    let bad = |why: &str| Err(BlobError::Permanent(format!("invalid object key {key:?}: {why}")));
     if key.is_empty() {
         return bad("empty");
     }
@@ -225,11 +207,7 @@ fn walk(dir: &Path, key_prefix: &str, keys: &mut Vec<String>) -> std::io::Result
         if name.starts_with(TMP_PREFIX) {
             continue;
         }
-        let key = if key_prefix.is_empty() {
-            name
-        } else {
-            format!("{key_prefix}/{name}")
-        };
+        let key = if key_prefix.is_empty() { name } else { format!("{key_prefix}/{name}") };
         let file_type = entry.file_type()?;
         if file_type.is_dir() {
             walk(&entry.path(), &key, keys)?;
@@ -271,10 +249,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Errors meaning "no such object": missing, or a directory/non-directory on the path.
 fn is_absent(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::NotFound | ErrorKind::IsADirectory | ErrorKind::NotADirectory
-    )
+    matches!(e.kind(), ErrorKind::NotFound | ErrorKind::IsADirectory | ErrorKind::NotADirectory)
 }
 
 fn io_err(key: &str, e: std::io::Error) -> BlobError {
@@ -303,56 +278,20 @@ mod tests {
         let dir = TempDir::new();
         let s = FsBlobStore::new(dir.path());
         assert!(s.list("").await.unwrap().is_empty(), "no blobs dir yet");
-        s.put(
-            "uploads/u1/a.pdf",
-            Bytes::from_static(b"hello"),
-            "application/pdf",
-        )
-        .await
-        .unwrap();
-        s.put(
-            "uploads/u1/b.pdf",
-            Bytes::from_static(b"hi"),
-            "application/pdf",
-        )
-        .await
-        .unwrap();
-        s.put(
-            "uploads/u10/c.pdf",
-            Bytes::from_static(b"x"),
-            "application/pdf",
-        )
-        .await
-        .unwrap();
-        s.put("top", Bytes::from_static(b"t"), "text/plain")
-            .await
-            .unwrap();
+        s.put("uploads/u1/a.pdf", Bytes::from_static(b"hello"), "application/pdf").await.unwrap();
+        s.put("uploads/u1/b.pdf", Bytes::from_static(b"hi"), "application/pdf").await.unwrap();
+        s.put("uploads/u10/c.pdf", Bytes::from_static(b"x"), "application/pdf").await.unwrap();
+        s.put("top", Bytes::from_static(b"t"), "text/plain").await.unwrap();
         assert!(dir.path().join("blobs/uploads/u1/a.pdf").is_file());
-        assert_eq!(
-            s.get("uploads/u1/a.pdf").await.unwrap(),
-            Bytes::from_static(b"hello")
-        );
+        assert_eq!(s.get("uploads/u1/a.pdf").await.unwrap(), Bytes::from_static(b"hello"));
         assert_eq!(s.size("uploads/u1/a.pdf").await.unwrap(), Some(5));
         assert_eq!(s.size("uploads/u1/none").await.unwrap(), None);
-        assert_eq!(
-            s.size("uploads/u1").await.unwrap(),
-            None,
-            "a directory is not an object"
-        );
-        assert!(matches!(
-            s.get("uploads/u1").await,
-            Err(BlobError::NotFound(_))
-        ));
+        assert_eq!(s.size("uploads/u1").await.unwrap(), None, "a directory is not an object");
+        assert!(matches!(s.get("uploads/u1").await, Err(BlobError::NotFound(_))));
         assert!(matches!(s.get("nope").await, Err(BlobError::NotFound(_))));
-        assert!(matches!(
-            s.get("top/below").await,
-            Err(BlobError::NotFound(_))
-        ));
+        assert!(matches!(s.get("top/below").await, Err(BlobError::NotFound(_))));
 
-        assert_eq!(
-            s.list("uploads/u1/").await.unwrap(),
-            ["uploads/u1/a.pdf", "uploads/u1/b.pdf"]
-        );
+        assert_eq!(s.list("uploads/u1/").await.unwrap(), ["uploads/u1/a.pdf", "uploads/u1/b.pdf"]);
         assert_eq!(
             s.list("uploads/u1").await.unwrap(),
             ["uploads/u1/a.pdf", "uploads/u1/b.pdf", "uploads/u10/c.pdf"],
@@ -361,57 +300,30 @@ mod tests {
         assert_eq!(s.list("").await.unwrap().len(), 4);
         assert!(s.list("missing/").await.unwrap().is_empty());
 
-        s.rename("uploads/u1/a.pdf", "quarantine/u1/a.pdf")
-            .await
-            .unwrap();
-        assert!(matches!(
-            s.get("uploads/u1/a.pdf").await,
-            Err(BlobError::NotFound(_))
-        ));
-        assert_eq!(
-            s.get("quarantine/u1/a.pdf").await.unwrap(),
-            Bytes::from_static(b"hello")
-        );
-        assert!(matches!(
-            s.rename("uploads/u1/a.pdf", "x").await,
-            Err(BlobError::NotFound(_))
-        ));
+        s.rename("uploads/u1/a.pdf", "quarantine/u1/a.pdf").await.unwrap();
+        assert!(matches!(s.get("uploads/u1/a.pdf").await, Err(BlobError::NotFound(_))));
+        assert_eq!(s.get("quarantine/u1/a.pdf").await.unwrap(), Bytes::from_static(b"hello"));
+        assert!(matches!(s.rename("uploads/u1/a.pdf", "x").await, Err(BlobError::NotFound(_))));
         // Rename over an existing object replaces it.
-        s.rename("uploads/u1/b.pdf", "quarantine/u1/a.pdf")
-            .await
-            .unwrap();
-        assert_eq!(
-            s.get("quarantine/u1/a.pdf").await.unwrap(),
-            Bytes::from_static(b"hi")
-        );
+        s.rename("uploads/u1/b.pdf", "quarantine/u1/a.pdf").await.unwrap();
+        assert_eq!(s.get("quarantine/u1/a.pdf").await.unwrap(), Bytes::from_static(b"hi"));
 
         s.delete("quarantine/u1/a.pdf").await.unwrap();
-        s.delete("quarantine/u1/a.pdf")
-            .await
-            .expect("absent is fine");
-        s.delete("uploads")
-            .await
-            .expect("a directory is no object: nothing to delete");
+        s.delete("quarantine/u1/a.pdf").await.expect("absent is fine");
+        s.delete("uploads").await.expect("a directory is no object: nothing to delete");
         assert_eq!(s.list("").await.unwrap(), ["top", "uploads/u10/c.pdf"]);
-        assert!(matches!(
-            s.presign_post("k", 1, 60).await,
-            Err(BlobError::PresignUnsupported)
-        ));
+        assert!(matches!(s.presign_post("k", 1, 60).await, Err(BlobError::PresignUnsupported)));
     }
 
     #[tokio::test]
     async fn overwrite_is_atomic_and_leaves_no_temp_files() {
         let dir = TempDir::new();
         let s = FsBlobStore::new(dir.path());
-        s.put("a/obj", Bytes::from(vec![1u8; 100_000]), "x")
-            .await
-            .unwrap();
+        s.put("a/obj", Bytes::from(vec![1u8; 100_000]), "x").await.unwrap();
         let writers: Vec<_> = (0..8u8)
             .map(|i| {
                 let s = s.clone();
-                tokio::spawn(
-                    async move { s.put("a/obj", Bytes::from(vec![i; 100_000]), "x").await },
-                )
+                tokio::spawn(async move { s.put("a/obj", Bytes::from(vec![i; 100_000]), "x").await })
             })
             .collect();
         for _ in 0..20 {
@@ -422,10 +334,8 @@ mod tests {
         for w in writers {
             w.await.unwrap().unwrap();
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("blobs/a"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("blobs/a")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["obj"]);
         assert_eq!(s.list("a/").await.unwrap(), ["a/obj"]);
     }
@@ -447,33 +357,16 @@ mod tests {
             "a\0b",
             "a/.tmp-put-x",
         ] {
-            let err = s
-                .put(key, Bytes::from_static(b"x"), "x")
-                .await
-                .expect_err(key);
+            let err = s.put(key, Bytes::from_static(b"x"), "x").await.expect_err(key);
             assert!(matches!(err, BlobError::Permanent(_)), "{key:?}: {err:?}");
-            assert!(
-                matches!(s.get(key).await, Err(BlobError::Permanent(_))),
-                "{key:?}"
-            );
-            assert!(
-                matches!(s.delete(key).await, Err(BlobError::Permanent(_))),
-                "{key:?}"
-            );
-            assert!(
-                matches!(s.rename("ok", key).await, Err(BlobError::Permanent(_))),
-                "{key:?}"
-            );
+            assert!(matches!(s.get(key).await, Err(BlobError::Permanent(_))), "{key:?}");
+            assert!(matches!(s.delete(key).await, Err(BlobError::Permanent(_))), "{key:?}");
+            assert!(matches!(s.rename("ok", key).await, Err(BlobError::Permanent(_))), "{key:?}");
         }
         for prefix in ["../", "/abs", "a/../", "a\\"] {
-            assert!(
-                matches!(s.list(prefix).await, Err(BlobError::Permanent(_))),
-                "{prefix:?}"
-            );
+            assert!(matches!(s.list(prefix).await, Err(BlobError::Permanent(_))), "{prefix:?}");
         }
         assert!(!dir.path().join("escape").exists());
-        s.put(".hidden/ok..name", Bytes::from_static(b"x"), "x")
-            .await
-            .expect("dots inside names are fine");
+        s.put(".hidden/ok..name", Bytes::from_static(b"x"), "x").await.expect("dots inside names are fine");
     }
 }

@@ -7,10 +7,7 @@ mod queue;
 mod table;
 
 pub use blob::FsBlobStore;
-pub use queue::{
-    DEAD_LETTER_REASON_ATTR, DEAD_LETTER_SOURCE_ATTR, DEFAULT_MAX_RECEIVES, QueuedMessage,
-    RedbQueue,
-};
+pub use queue::{DEAD_LETTER_REASON_ATTR, DEAD_LETTER_SOURCE_ATTR, DEFAULT_MAX_RECEIVES, QueuedMessage, RedbQueue};
 pub use table::RedbTableStore;
 
 use std::path::{Path, PathBuf};
@@ -42,9 +39,7 @@ pub struct EmbeddedDb {
 
 impl std::fmt::Debug for EmbeddedDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedDb")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("EmbeddedDb").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -55,23 +50,15 @@ impl EmbeddedDb {
     /// this or another process, fails with [`EmbeddedError::InUse`].
     /// This is blocking I/O: call it at start-up or from `spawn_blocking`.
     pub fn open(dir: &Path) -> Result<Arc<Self>, EmbeddedError> {
-        std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::Io { path: dir.to_path_buf(), source })?;
         let path = dir.join(DB_FILE_NAME);
         let db = redb::Database::create(&path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => EmbeddedError::InUse(path.clone()),
-            other => EmbeddedError::Database {
-                path: path.clone(),
-                message: other.to_string(),
-            },
+            other => EmbeddedError::Database { path: path.clone(), message: other.to_string() },
         })?;
         let this = Self { db, path };
-        this.create_tables().map_err(|e| EmbeddedError::Database {
-            path: this.path.clone(),
-            message: e.to_string(),
-        })?;
+        this.create_tables()
+            .map_err(|e| EmbeddedError::Database { path: this.path.clone(), message: e.to_string() })?;
         Ok(Arc::new(this))
     }
 
@@ -102,10 +89,7 @@ impl EmbeddedDb {
 pub(crate) fn redb_is_transient(e: &redb::Error) -> bool {
     matches!(
         e,
-        redb::Error::Io(_)
-            | redb::Error::PreviousIo
-            | redb::Error::DatabaseClosed
-            | redb::Error::LockPoisoned(_)
+        redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseClosed | redb::Error::LockPoisoned(_)
     )
 }
 
@@ -153,10 +137,7 @@ mod tests {
         let first = EmbeddedDb::open(dir.path()).expect("first open");
         let err = EmbeddedDb::open(dir.path()).expect_err("second open must fail");
         assert!(matches!(err, EmbeddedError::InUse(_)), "{err:?}");
-        assert!(
-            err.to_string()
-                .contains("in use by another personalize process")
-        );
+        assert!(err.to_string().contains("in use by another personalize process"));
         drop(first);
         EmbeddedDb::open(dir.path()).expect("open after close");
     }

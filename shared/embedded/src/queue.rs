@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Messages: `(queue, sequence)` -> JSON of [`Stored`].
-pub(crate) const MESSAGES: TableDefinition<(&str, u64), &[u8]> =
-    TableDefinition::new("queue_messages");
+pub(crate) const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue_messages");
 /// Counters: `"next_seq"` -> next enqueue sequence.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("queue_meta");
 const NEXT_SEQ: &str = "next_seq";
@@ -52,10 +51,7 @@ pub struct QueuedMessage {
 impl QueuedMessage {
     /// Value of an attribute, if present.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -92,10 +88,7 @@ pub struct RedbQueue {
 impl RedbQueue {
     /// `max_receives` of 0 is taken as 1.
     pub fn new(db: Arc<EmbeddedDb>, max_receives: u32) -> Self {
-        Self {
-            db,
-            max_receives: max_receives.max(1),
-        }
+        Self { db, max_receives: max_receives.max(1) }
     }
 
     /// With [`DEFAULT_MAX_RECEIVES`].
@@ -132,9 +125,7 @@ impl RedbQueue {
                     }
                 }
                 for (queue, seq, bytes) in &updates {
-                    table
-                        .insert((queue.as_str(), *seq), bytes.as_slice())
-                        .map_err(db_err)?;
+                    table.insert((queue.as_str(), *seq), bytes.as_slice()).map_err(db_err)?;
                 }
             }
             txn.commit().map_err(db_err)?;
@@ -177,20 +168,12 @@ impl RedbQueue {
 
 #[async_trait]
 impl Queue for RedbQueue {
-    async fn send(
-        &self,
-        queue: QueueName,
-        body: &str,
-        attributes: &[(&str, &str)],
-    ) -> Result<(), QueueError> {
+    async fn send(&self, queue: QueueName, body: &str, attributes: &[(&str, &str)]) -> Result<(), QueueError> {
         let now = now_millis();
         let msg = Stored {
             id: uuid::Uuid::new_v4().to_string(),
             body: body.to_owned(),
-            attributes: attributes
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             receive_count: 0,
             visible_at: now,
             in_flight: false,
@@ -203,9 +186,7 @@ impl Queue for RedbQueue {
                 let mut meta = txn.open_table(META).map_err(db_err)?;
                 let mut table = txn.open_table(MESSAGES).map_err(db_err)?;
                 let seq = next_seq(&mut meta)?;
-                table
-                    .insert((queue.as_str(), seq), bytes.as_slice())
-                    .map_err(db_err)?;
+                table.insert((queue.as_str(), seq), bytes.as_slice()).map_err(db_err)?;
             }
             txn.commit().map_err(db_err)
         })
@@ -286,21 +267,14 @@ impl QueueConsumer for RedbQueue {
                 if current(&table, queue, &receipt)?.is_none() {
                     return Ok(());
                 }
-                table
-                    .remove((queue.as_str(), receipt.seq))
-                    .map_err(db_err)?;
+                table.remove((queue.as_str(), receipt.seq)).map_err(db_err)?;
             }
             txn.commit().map_err(db_err)
         })
         .await
     }
 
-    async fn nack(
-        &self,
-        queue: QueueName,
-        receipt: &str,
-        delay_secs: u64,
-    ) -> Result<(), QueueError> {
+    async fn nack(&self, queue: QueueName, receipt: &str, delay_secs: u64) -> Result<(), QueueError> {
         let receipt = Receipt::parse(receipt)?;
         let max_receives = self.max_receives;
         self.blocking(move |db| {
@@ -313,17 +287,12 @@ impl QueueConsumer for RedbQueue {
                     return Ok(());
                 };
                 if msg.receive_count >= max_receives && queue.dlq() != queue {
-                    let reason = format!(
-                        "failed {} times; max_receives is {max_receives}",
-                        msg.receive_count
-                    );
+                    let reason = format!("failed {} times; max_receives is {max_receives}", msg.receive_count);
                     move_to_dlq(&mut table, &mut meta, queue, receipt.seq, msg, &reason, now)?;
                 } else {
                     msg.in_flight = false;
                     msg.visible_at = now.saturating_add(delay_secs.saturating_mul(1000));
-                    table
-                        .insert((queue.as_str(), receipt.seq), encode(&msg)?.as_slice())
-                        .map_err(db_err)?;
+                    table.insert((queue.as_str(), receipt.seq), encode(&msg)?.as_slice()).map_err(db_err)?;
                 }
             }
             txn.commit().map_err(db_err)
@@ -359,16 +328,8 @@ impl Receipt {
         let mut parts = s.splitn(3, ':');
         let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let receive_count = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let id = parts
-            .next()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(bad)?
-            .to_owned();
-        Ok(Self {
-            seq,
-            receive_count,
-            id,
-        })
+        let id = parts.next().filter(|p| !p.is_empty()).ok_or_else(bad)?.to_owned();
+        Ok(Self { seq, receive_count, id })
     }
 }
 
@@ -406,33 +367,20 @@ fn move_to_dlq(
     now: u64,
 ) -> Result<(), QueueError> {
     table.remove((queue.as_str(), seq)).map_err(db_err)?;
-    msg.attributes
-        .retain(|(k, _)| k != DEAD_LETTER_REASON_ATTR && k != DEAD_LETTER_SOURCE_ATTR);
-    msg.attributes
-        .push((DEAD_LETTER_REASON_ATTR.to_owned(), reason.to_owned()));
-    msg.attributes.push((
-        DEAD_LETTER_SOURCE_ATTR.to_owned(),
-        queue.as_str().to_owned(),
-    ));
+    msg.attributes.retain(|(k, _)| k != DEAD_LETTER_REASON_ATTR && k != DEAD_LETTER_SOURCE_ATTR);
+    msg.attributes.push((DEAD_LETTER_REASON_ATTR.to_owned(), reason.to_owned()));
+    msg.attributes.push((DEAD_LETTER_SOURCE_ATTR.to_owned(), queue.as_str().to_owned()));
     msg.visible_at = now;
     msg.in_flight = false;
     let dlq_seq = next_seq(meta)?;
     tracing::warn!(message_id = %msg.id, queue = queue.as_str(), reason, "message moved to the dead-letter queue");
-    table
-        .insert((queue.dlq().as_str(), dlq_seq), encode(&msg)?.as_slice())
-        .map_err(db_err)?;
+    table.insert((queue.dlq().as_str(), dlq_seq), encode(&msg)?.as_slice()).map_err(db_err)?;
     Ok(())
 }
 
 fn next_seq(meta: &mut redb::Table<'_, &'static str, u64>) -> Result<u64, QueueError> {
-    let seq = meta
-        .get(NEXT_SEQ)
-        .map_err(db_err)?
-        .map(|v| v.value())
-        .unwrap_or(0);
-    let next = seq
-        .checked_add(1)
-        .ok_or_else(|| QueueError::Permanent("queue sequence exhausted".into()))?;
+    let seq = meta.get(NEXT_SEQ).map_err(db_err)?.map(|v| v.value()).unwrap_or(0);
+    let next = seq.checked_add(1).ok_or_else(|| QueueError::Permanent("queue sequence exhausted".into()))?;
     meta.insert(NEXT_SEQ, next).map_err(db_err)?;
     Ok(seq)
 }
@@ -442,22 +390,16 @@ fn queue_range(queue: QueueName) -> std::ops::RangeInclusive<(&'static str, u64)
 }
 
 fn encode(msg: &Stored) -> Result<Vec<u8>, QueueError> {
-    serde_json::to_vec(msg)
-        .map_err(|e| QueueError::Permanent(format!("cannot encode message: {e}")))
+    serde_json::to_vec(msg).map_err(|e| QueueError::Permanent(format!("cannot encode message: {e}")))
 }
 
 fn decode(bytes: &[u8]) -> Result<Stored, QueueError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| QueueError::Permanent(format!("stored message is malformed: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| QueueError::Permanent(format!("stored message is malformed: {e}")))
 }
 
 fn db_err(e: impl Into<redb::Error>) -> QueueError {
     let e = e.into();
-    if redb_is_transient(&e) {
-        QueueError::Transient(e.to_string())
-    } else {
-        QueueError::Permanent(e.to_string())
-    }
+    if redb_is_transient(&e) { QueueError::Transient(e.to_string()) } else { QueueError::Permanent(e.to_string()) }
 }
 
 #[cfg(test)]
@@ -474,13 +416,7 @@ mod tests {
         let dir = TempDir::new();
         let q = open(&dir);
         for i in 0..5 {
-            q.send(
-                QueueName::Classify,
-                &format!("m{i}"),
-                &[("n", &i.to_string())],
-            )
-            .await
-            .unwrap();
+            q.send(QueueName::Classify, &format!("m{i}"), &[("n", &i.to_string())]).await.unwrap();
         }
         q.send(QueueName::Extract, "other", &[]).await.unwrap();
         assert_eq!(q.depth(QueueName::Classify).await.unwrap(), 5);
@@ -493,24 +429,13 @@ mod tests {
         let rest = q.receive(QueueName::Classify, 10, 30).await.unwrap();
         let bodies: Vec<_> = rest.iter().map(|m| m.body.as_str()).collect();
         assert_eq!(bodies, ["m3", "m4"]);
-        assert!(
-            q.receive(QueueName::Classify, 10, 30)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            q.depth(QueueName::Classify).await.unwrap(),
-            5,
-            "in-flight messages count"
-        );
+        assert!(q.receive(QueueName::Classify, 10, 30).await.unwrap().is_empty());
+        assert_eq!(q.depth(QueueName::Classify).await.unwrap(), 5, "in-flight messages count");
 
         for m in got.iter().chain(&rest) {
             q.ack(QueueName::Classify, &m.receipt).await.unwrap();
         }
-        q.ack(QueueName::Classify, &got[0].receipt)
-            .await
-            .expect("acking twice is harmless");
+        q.ack(QueueName::Classify, &got[0].receipt).await.expect("acking twice is harmless");
         assert_eq!(q.depth(QueueName::Classify).await.unwrap(), 0);
         assert_eq!(q.depth(QueueName::Extract).await.unwrap(), 1);
         let kept = q.messages(QueueName::Extract).await.unwrap();
@@ -530,34 +455,14 @@ mod tests {
         assert_eq!(second.len(), 1);
         assert_eq!(second[0].id, first[0].id);
         assert_eq!(second[0].receive_count, 2);
-        assert!(
-            q.receive(QueueName::Classify, 1, 60)
-                .await
-                .unwrap()
-                .is_empty(),
-            "hidden for 60 s"
-        );
+        assert!(q.receive(QueueName::Classify, 1, 60).await.unwrap().is_empty(), "hidden for 60 s");
         // The first receipt no longer works.
-        assert!(matches!(
-            q.ack(QueueName::Classify, &first[0].receipt).await,
-            Err(QueueError::Permanent(_))
-        ));
-        assert!(
-            q.nack(QueueName::Classify, &first[0].receipt, 0)
-                .await
-                .is_err()
-        );
+        assert!(matches!(q.ack(QueueName::Classify, &first[0].receipt).await, Err(QueueError::Permanent(_))));
+        assert!(q.nack(QueueName::Classify, &first[0].receipt, 0).await.is_err());
         assert_eq!(q.depth(QueueName::Classify).await.unwrap(), 1);
         // nack with a delay: hidden until then.
-        q.nack(QueueName::Classify, &second[0].receipt, 60)
-            .await
-            .unwrap();
-        assert!(
-            q.receive(QueueName::Classify, 1, 60)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        q.nack(QueueName::Classify, &second[0].receipt, 60).await.unwrap();
+        assert!(q.receive(QueueName::Classify, 1, 60).await.unwrap().is_empty());
         let msgs = q.messages(QueueName::Classify).await.unwrap();
         assert!(!msgs[0].in_flight);
         assert!(msgs[0].visible_at_ms > now_millis() + 50_000);
@@ -567,16 +472,12 @@ mod tests {
     async fn nack_moves_to_dlq_after_max_receives() {
         let dir = TempDir::new();
         let q = open(&dir);
-        q.send(QueueName::Extract, "poison", &[("trace", "t1")])
-            .await
-            .unwrap();
+        q.send(QueueName::Extract, "poison", &[("trace", "t1")]).await.unwrap();
         for attempt in 1..=3 {
             let got = q.receive(QueueName::Extract, 1, 60).await.unwrap();
             assert_eq!(got.len(), 1, "attempt {attempt}");
             assert_eq!(got[0].receive_count, attempt);
-            q.nack(QueueName::Extract, &got[0].receipt, 0)
-                .await
-                .unwrap();
+            q.nack(QueueName::Extract, &got[0].receipt, 0).await.unwrap();
         }
         assert_eq!(q.depth(QueueName::Extract).await.unwrap(), 0);
         assert_eq!(q.depth(QueueName::ExtractDlq).await.unwrap(), 1);
@@ -584,18 +485,11 @@ mod tests {
         assert_eq!(dead[0].body, "poison");
         assert_eq!(dead[0].attribute("trace"), Some("t1"));
         assert_eq!(dead[0].attribute(DEAD_LETTER_SOURCE_ATTR), Some("extract"));
-        assert!(
-            dead[0]
-                .attribute(DEAD_LETTER_REASON_ATTR)
-                .unwrap()
-                .contains("failed 3 times")
-        );
+        assert!(dead[0].attribute(DEAD_LETTER_REASON_ATTR).unwrap().contains("failed 3 times"));
         // The DLQ can be consumed and never dead-letters into itself.
         for _ in 0..5 {
             let got = q.receive(QueueName::ExtractDlq, 1, 60).await.unwrap();
-            q.nack(QueueName::ExtractDlq, &got[0].receipt, 0)
-                .await
-                .unwrap();
+            q.nack(QueueName::ExtractDlq, &got[0].receipt, 0).await.unwrap();
         }
         assert_eq!(q.depth(QueueName::ExtractDlq).await.unwrap(), 1);
     }
@@ -614,12 +508,7 @@ mod tests {
         assert_eq!(got[0].body, "fine");
         let dead = q.dlq_messages(QueueName::Classify).await.unwrap();
         assert_eq!(dead.len(), 1);
-        assert!(
-            dead[0]
-                .attribute(DEAD_LETTER_REASON_ATTR)
-                .unwrap()
-                .contains("not acknowledged")
-        );
+        assert!(dead[0].attribute(DEAD_LETTER_REASON_ATTR).unwrap().contains("not acknowledged"));
     }
 
     #[tokio::test]
@@ -628,24 +517,17 @@ mod tests {
         {
             let q = open(&dir);
             for i in 0..3 {
-                q.send(QueueName::Classify, &format!("m{i}"), &[])
-                    .await
-                    .unwrap();
+                q.send(QueueName::Classify, &format!("m{i}"), &[]).await.unwrap();
             }
             let got = q.receive(QueueName::Classify, 2, 600).await.unwrap();
             assert_eq!(got.len(), 2);
             // Delayed by a nack: must stay delayed after recovery.
-            q.nack(QueueName::Classify, &got[1].receipt, 600)
-                .await
-                .unwrap();
+            q.nack(QueueName::Classify, &got[1].receipt, 600).await.unwrap();
         } // "crash": the database handle goes away with m0 in flight.
         let q = open(&dir);
         assert_eq!(q.depth(QueueName::Classify).await.unwrap(), 3);
         let got = q.receive(QueueName::Classify, 10, 60).await.unwrap();
-        assert_eq!(
-            got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
-            ["m2"]
-        );
+        assert_eq!(got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["m2"]);
         q.ack(QueueName::Classify, &got[0].receipt).await.unwrap();
         assert_eq!(q.recover_in_flight().await.unwrap(), 1);
         let got = q.receive(QueueName::Classify, 10, 60).await.unwrap();
@@ -654,13 +536,7 @@ mod tests {
         assert_eq!(got[0].receive_count, 2);
         // Sequences keep increasing across reopenings: FIFO holds for new sends.
         q.send(QueueName::Classify, "m3", &[]).await.unwrap();
-        let all: Vec<_> = q
-            .messages(QueueName::Classify)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.body)
-            .collect();
+        let all: Vec<_> = q.messages(QueueName::Classify).await.unwrap().into_iter().map(|m| m.body).collect();
         assert_eq!(all, ["m0", "m1", "m3"]);
     }
 }

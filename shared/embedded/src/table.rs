@@ -79,12 +79,7 @@ impl TableStore for RedbTableStore {
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(db_err)?;
             let table = txn.open_table(ITEMS).map_err(db_err)?;
-            let attrs = live_attrs(
-                table
-                    .get((pk.as_str(), sk.as_str()))
-                    .map_err(db_err)?
-                    .map(|v| v.value().to_vec()),
-            )?;
+            let attrs = live_attrs(table.get((pk.as_str(), sk.as_str())).map_err(db_err)?.map(|v| v.value().to_vec()))?;
             Ok(attrs.map(|attrs| Item { pk, sk, attrs }))
         })
         .await
@@ -92,9 +87,7 @@ impl TableStore for RedbTableStore {
 
     async fn put(&self, item: Item, condition: PutCondition) -> Result<(), StoreError> {
         if item.attrs.contains_key("pk") || item.attrs.contains_key("sk") {
-            return Err(StoreError::Permanent(
-                "attribute names pk and sk are reserved for the keys".into(),
-            ));
+            return Err(StoreError::Permanent("attribute names pk and sk are reserved for the keys".into()));
         }
         let bytes = serde_json::to_vec(&item.attrs)
             .map_err(|e| StoreError::Permanent(format!("cannot encode attributes: {e}")))?;
@@ -104,8 +97,7 @@ impl TableStore for RedbTableStore {
             {
                 let mut table = txn.open_table(ITEMS).map_err(db_err)?;
                 if condition != PutCondition::None {
-                    let existing =
-                        live_attrs(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))?;
+                    let existing = live_attrs(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))?;
                     let ok = match condition {
                         PutCondition::IfAbsent => existing.is_none(),
                         PutCondition::IfExists => existing.is_some(),
@@ -145,10 +137,7 @@ impl TableStore for RedbTableStore {
             let mut items = Vec::new();
             // Keys compare element by element, so this starts at the first sort key
             // >= the prefix inside this partition, and other partitions never interleave.
-            for entry in table
-                .range((pk.as_str(), sk_prefix.as_str())..)
-                .map_err(db_err)?
-            {
+            for entry in table.range((pk.as_str(), sk_prefix.as_str())..).map_err(db_err)? {
                 let (key, value) = entry.map_err(db_err)?;
                 let (key_pk, key_sk) = key.value();
                 if key_pk != pk || !key_sk.starts_with(sk_prefix.as_str()) {
@@ -156,11 +145,7 @@ impl TableStore for RedbTableStore {
                 }
                 let attrs = decode(value.value())?;
                 if !is_expired(&attrs, now) {
-                    items.push(Item {
-                        pk: key_pk.to_owned(),
-                        sk: key_sk.to_owned(),
-                        attrs,
-                    });
+                    items.push(Item { pk: key_pk.to_owned(), sk: key_sk.to_owned(), attrs });
                 }
             }
             Ok(items)
@@ -168,18 +153,9 @@ impl TableStore for RedbTableStore {
         .await
     }
 
-    async fn add_bounded(
-        &self,
-        pk: &str,
-        sk: &str,
-        attr: &str,
-        delta: i64,
-        max: i64,
-    ) -> Result<i64, StoreError> {
+    async fn add_bounded(&self, pk: &str, sk: &str, attr: &str, delta: i64, max: i64) -> Result<i64, StoreError> {
         if attr == "pk" || attr == "sk" {
-            return Err(StoreError::Permanent(
-                "attribute names pk and sk are reserved for the keys".into(),
-            ));
+            return Err(StoreError::Permanent("attribute names pk and sk are reserved for the keys".into()));
         }
         let (pk, sk, attr) = (pk.to_owned(), sk.to_owned(), attr.to_owned());
         self.blocking(move |db| {
@@ -189,25 +165,18 @@ impl TableStore for RedbTableStore {
             {
                 let mut table = txn.open_table(ITEMS).map_err(db_err)?;
                 let mut attrs =
-                    live_attrs(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))?
-                        .unwrap_or_default();
+                    live_attrs(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))?.unwrap_or_default();
                 let current = match attrs.get(&attr) {
                     None | Some(Value::Null) => 0,
                     Some(v) => v.as_i64().ok_or_else(|| {
-                        StoreError::Malformed(format!(
-                            "attribute {attr} of {pk}/{sk} is not an integer: {v}"
-                        ))
+                        StoreError::Malformed(format!("attribute {attr} of {pk}/{sk} is not an integer: {v}"))
                     })?,
                 };
                 next = if delta > 0 {
                     match current.checked_add(delta) {
                         Some(n) if n <= max => n,
                         _ => {
-                            return Err(StoreError::LimitExceeded {
-                                current,
-                                delta,
-                                max,
-                            });
+                            return Err(StoreError::LimitExceeded { current, delta, max });
                         }
                     }
                 } else {
@@ -234,16 +203,11 @@ fn now_secs() -> i64 {
 
 fn db_err(e: impl Into<redb::Error>) -> StoreError {
     let e = e.into();
-    if redb_is_transient(&e) {
-        StoreError::Transient(e.to_string())
-    } else {
-        StoreError::Permanent(e.to_string())
-    }
+    if redb_is_transient(&e) { StoreError::Transient(e.to_string()) } else { StoreError::Permanent(e.to_string()) }
 }
 
 fn decode(bytes: &[u8]) -> Result<Attrs, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Malformed(format!("attributes are not a JSON object: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Malformed(format!("attributes are not a JSON object: {e}")))
 }
 
 /// Decoded attributes of a stored value, or `None` when absent or expired.
@@ -271,14 +235,8 @@ mod tests {
     use serde_json::json;
 
     fn item(pk: &str, sk: &str, attrs: Value) -> Item {
-        let Value::Object(attrs) = attrs else {
-            panic!("attrs must be an object")
-        };
-        Item {
-            pk: pk.into(),
-            sk: sk.into(),
-            attrs,
-        }
+        let Value::Object(attrs) = attrs else { panic!("attrs must be an object") };
+        Item { pk: pk.into(), sk: sk.into(), attrs }
     }
 
     fn store(dir: &TempDir) -> RedbTableStore {
@@ -290,41 +248,26 @@ mod tests {
         let dir = TempDir::new();
         let s = store(&dir);
         let a = item("USER#a", "DOC#1", json!({"status": "new"}));
-        s.put(a.clone(), PutCondition::IfAbsent)
-            .await
-            .expect("first IfAbsent");
-        let err = s
-            .put(a.clone(), PutCondition::IfAbsent)
-            .await
-            .expect_err("second IfAbsent");
+        s.put(a.clone(), PutCondition::IfAbsent).await.expect("first IfAbsent");
+        let err = s.put(a.clone(), PutCondition::IfAbsent).await.expect_err("second IfAbsent");
         assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
         assert_eq!(s.get("USER#a", "DOC#1").await.unwrap(), Some(a.clone()));
 
         let missing = item("USER#a", "DOC#2", json!({}));
-        let err = s
-            .put(missing, PutCondition::IfExists)
-            .await
-            .expect_err("IfExists on missing");
+        let err = s.put(missing, PutCondition::IfExists).await.expect_err("IfExists on missing");
         assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
         assert_eq!(s.get("USER#a", "DOC#2").await.unwrap(), None);
 
         let updated = item("USER#a", "DOC#1", json!({"status": "done"}));
-        s.put(updated.clone(), PutCondition::IfExists)
-            .await
-            .expect("IfExists on present");
+        s.put(updated.clone(), PutCondition::IfExists).await.expect("IfExists on present");
         assert_eq!(s.get("USER#a", "DOC#1").await.unwrap(), Some(updated));
 
         s.delete("USER#a", "DOC#1").await.unwrap();
-        s.delete("USER#a", "DOC#1")
-            .await
-            .expect("deleting an absent item is fine");
+        s.delete("USER#a", "DOC#1").await.expect("deleting an absent item is fine");
         assert_eq!(s.get("USER#a", "DOC#1").await.unwrap(), None);
 
         let reserved = item("USER#a", "X", json!({"pk": "other"}));
-        assert!(matches!(
-            s.put(reserved, PutCondition::None).await,
-            Err(StoreError::Permanent(_))
-        ));
+        assert!(matches!(s.put(reserved, PutCondition::None).await, Err(StoreError::Permanent(_))));
     }
 
     #[tokio::test]
@@ -341,9 +284,7 @@ mod tests {
             ("USER#ab", "DOC#4"),
             ("USER#a", "DOC"),
         ] {
-            s.put(item(pk, sk, json!({"n": sk})), PutCondition::None)
-                .await
-                .unwrap();
+            s.put(item(pk, sk, json!({"n": sk})), PutCondition::None).await.unwrap();
         }
         let sks = |items: Vec<Item>| items.into_iter().map(|i| (i.pk, i.sk)).collect::<Vec<_>>();
         let got = sks(s.query_prefix("USER#a", "DOC#").await.unwrap());
@@ -360,13 +301,7 @@ mod tests {
         assert!(all.iter().all(|(pk, _)| pk == "USER#a"));
         assert!(all.windows(2).all(|w| w[0].1 < w[1].1));
         let ab = sks(s.query_prefix("USER#ab", "").await.unwrap());
-        assert_eq!(
-            ab,
-            vec![
-                ("USER#ab".into(), "DOC#0".into()),
-                ("USER#ab".into(), "DOC#4".into())
-            ]
-        );
+        assert_eq!(ab, vec![("USER#ab".into(), "DOC#0".into()), ("USER#ab".into(), "DOC#4".into())]);
         assert!(s.query_prefix("USER#", "DOC#0").await.unwrap().is_empty());
         assert!(s.query_prefix("USER#zz", "").await.unwrap().is_empty());
     }
@@ -378,19 +313,13 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let s = Arc::clone(&s);
-            tasks.push(tokio::spawn(async move {
-                s.add_bounded("USER#a", "QUOTA", "used", 3, 50).await
-            }));
+            tasks.push(tokio::spawn(async move { s.add_bounded("USER#a", "QUOTA", "used", 3, 50).await }));
         }
         let mut ok = 0;
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(StoreError::LimitExceeded {
-                    current: 48,
-                    delta: 3,
-                    max: 50,
-                }) => {}
+                Err(StoreError::LimitExceeded { current: 48, delta: 3, max: 50 }) => {}
                 Err(e) => panic!("unexpected error {e:?}"),
             }
         }
@@ -403,25 +332,10 @@ mod tests {
     async fn add_bounded_edges() {
         let dir = TempDir::new();
         let s = store(&dir);
-        s.put(item("U", "Q", json!({"other": "kept"})), PutCondition::None)
-            .await
-            .unwrap();
+        s.put(item("U", "Q", json!({"other": "kept"})), PutCondition::None).await.unwrap();
         assert_eq!(s.add_bounded("U", "Q", "used", 5, 5).await.unwrap(), 5);
-        let err = s
-            .add_bounded("U", "Q", "used", 1, 5)
-            .await
-            .expect_err("past max");
-        assert!(
-            matches!(
-                err,
-                StoreError::LimitExceeded {
-                    current: 5,
-                    delta: 1,
-                    max: 5
-                }
-            ),
-            "{err:?}"
-        );
+        let err = s.add_bounded("U", "Q", "used", 1, 5).await.expect_err("past max");
+        assert!(matches!(err, StoreError::LimitExceeded { current: 5, delta: 1, max: 5 }), "{err:?}");
         assert_eq!(s.add_bounded("U", "Q", "used", -3, 5).await.unwrap(), 2);
         // Overflow counts as passing the limit.
         assert!(matches!(
@@ -434,16 +348,8 @@ mod tests {
         assert_eq!(got.attrs["used"], json!(0));
         // Negative delta on an absent item: never below zero, never fails.
         assert_eq!(s.add_bounded("U", "NEW", "used", -1, 5).await.unwrap(), 0);
-        s.put(
-            item("U", "BAD", json!({"used": "three"})),
-            PutCondition::None,
-        )
-        .await
-        .unwrap();
-        assert!(matches!(
-            s.add_bounded("U", "BAD", "used", 1, 5).await,
-            Err(StoreError::Malformed(_))
-        ));
+        s.put(item("U", "BAD", json!({"used": "three"})), PutCondition::None).await.unwrap();
+        assert!(matches!(s.add_bounded("U", "BAD", "used", 1, 5).await, Err(StoreError::Malformed(_))));
     }
 
     #[tokio::test]
@@ -452,51 +358,22 @@ mod tests {
         let s = store(&dir);
         let past = now_secs() - 10;
         let future = now_secs() + 3600;
-        s.put(
-            item("U", "OLD", json!({"expires_at": past})),
-            PutCondition::None,
-        )
-        .await
-        .unwrap();
-        s.put(
-            item("U", "NEW", json!({"expires_at": future})),
-            PutCondition::None,
-        )
-        .await
-        .unwrap();
-        s.put(
-            item("U", "ODD", json!({"expires_at": "not a number"})),
-            PutCondition::None,
-        )
-        .await
-        .unwrap();
+        s.put(item("U", "OLD", json!({"expires_at": past})), PutCondition::None).await.unwrap();
+        s.put(item("U", "NEW", json!({"expires_at": future})), PutCondition::None).await.unwrap();
+        s.put(item("U", "ODD", json!({"expires_at": "not a number"})), PutCondition::None).await.unwrap();
         assert_eq!(s.get("U", "OLD").await.unwrap(), None);
         assert!(s.get("U", "NEW").await.unwrap().is_some());
         assert!(s.get("U", "ODD").await.unwrap().is_some());
-        let sks: Vec<_> = s
-            .query_prefix("U", "")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.sk)
-            .collect();
+        let sks: Vec<_> = s.query_prefix("U", "").await.unwrap().into_iter().map(|i| i.sk).collect();
         assert_eq!(sks, vec!["NEW", "ODD"]);
         // An expired item does not block IfAbsent, and does not satisfy IfExists.
         assert!(matches!(
-            s.put(item("U", "OLD", json!({"x": 1})), PutCondition::IfExists)
-                .await,
+            s.put(item("U", "OLD", json!({"x": 1})), PutCondition::IfExists).await,
             Err(StoreError::ConditionFailed)
         ));
-        s.put(
-            item("U", "OLD2", json!({"expires_at": past, "used": 40})),
-            PutCondition::None,
-        )
-        .await
-        .unwrap();
+        s.put(item("U", "OLD2", json!({"expires_at": past, "used": 40})), PutCondition::None).await.unwrap();
         assert_eq!(s.add_bounded("U", "OLD2", "used", 3, 10).await.unwrap(), 3);
         assert_eq!(s.purge_expired().await.unwrap(), 1);
-        s.put(item("U", "OLD", json!({"x": 1})), PutCondition::IfAbsent)
-            .await
-            .expect("expired counts as absent");
+        s.put(item("U", "OLD", json!({"x": 1})), PutCondition::IfAbsent).await.expect("expired counts as absent");
     }
 }

@@ -129,7 +129,12 @@ pub struct ReceivedMessage {
 #[async_trait]
 pub trait QueueConsumer: Send + Sync {
     /// Up to `max` visible messages, hidden for `visibility_secs` after receipt.
-    async fn receive(&self, queue: QueueName, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>, QueueError>;
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        visibility_secs: u64,
+    ) -> Result<Vec<ReceivedMessage>, QueueError>;
     /// Done: removes the message.
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
     /// Failed: visible again after `delay_secs`, or moved to the DLQ once it has

@@ -75,10 +75,10 @@ impl Local {
         if pending == 0 {
             for key in self.ports.blobs.list("raw/").await? {
                 let Some((user, doc)) = keys::parse_raw_object(&key) else { continue };
-                if let Some(record) = self.documents.get(&user, &doc).await? {
-                    if record.status == DocumentStatus::Uploaded {
-                        self.notifier.notify(&key, record.size_bytes).await?;
-                    }
+                if let Some(record) = self.documents.get(&user, &doc).await?
+                    && record.status == DocumentStatus::Uploaded
+                {
+                    self.notifier.notify(&key, record.size_bytes).await?;
                 }
             }
         }
@@ -175,10 +175,10 @@ impl Local {
 /// A random HS256 secret kept in the data dir, made on first use.
 fn local_secret(data_dir: &Path) -> Result<Vec<u8>> {
     let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read(&path) {
-        if existing.len() >= 32 {
-            return Ok(existing);
-        }
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
     }
     let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;

@@ -165,10 +165,10 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
         let handled = local.step().await?;
         let mut done = Vec::new();
         for id in &pending {
-            if let Some(doc) = local.document(id).await? {
-                if doc.status.is_terminal() {
-                    done.push((*id, doc));
-                }
+            if let Some(doc) = local.document(id).await?
+                && doc.status.is_terminal()
+            {
+                done.push((*id, doc));
             }
         }
         for (id, doc) in done {

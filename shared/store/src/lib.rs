@@ -121,10 +121,7 @@ impl QuotaRepo {
     /// Bytes currently counted against the user.
     pub async fn used(&self, user: &UserId) -> Result<u64, StoreError> {
         let item = self.table.get(&keys::user_pk(user), keys::QUOTA_SK).await?;
-        Ok(item
-            .and_then(|i| i.attrs.get(Self::ATTR).and_then(|v| v.as_i64()))
-            .unwrap_or(0)
-            .max(0) as u64)
+        Ok(item.and_then(|i| i.attrs.get(Self::ATTR).and_then(|v| v.as_i64())).unwrap_or(0).max(0) as u64)
     }
 }
 
