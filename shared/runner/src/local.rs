@@ -47,12 +47,8 @@ impl Local {
             table: Arc::new(RedbTableStore::new(db)),
             ocr: Arc::new(NoOcr),
         };
-        let user_raw = platform::optional("PERSONALIZE_USER").unwrap_or_else(|| "local".into());
-        let user = UserId::parse(&user_raw).context("PERSONALIZE_USER is not a valid user id")?;
-        let secret = match platform::optional("JWT_HS256_SECRET") {
-            Some(s) => s.into_bytes(),
-            None => local_secret(data_dir)?,
-        };
+        let user = local_user()?;
+        let secret = signing_secret(data_dir)?;
         let limits = Limits::default();
         Ok(Self {
             classifier: Classifier::new(ports.clone(), limits, MAX_RECEIVES),
@@ -128,10 +124,6 @@ impl Local {
         Ok(PagesView { document_id: *id, pages })
     }
 
-    pub fn token(&self, ttl_secs: u64) -> String {
-        api::auth::mint_hs256(&self.secret, LOCAL_ISSUER, LOCAL_AUDIENCE, self.user.as_str(), ttl_secs)
-    }
-
     /// The HTTP API and the workers until Ctrl-C.
     pub async fn serve(self, port: u16) -> Result<()> {
         let config = JwtConfig {
@@ -170,6 +162,31 @@ impl Local {
         worker.abort();
         Ok(())
     }
+}
+
+/// The local user: `PERSONALIZE_USER`, or `local`.
+pub fn local_user() -> Result<UserId> {
+    let raw = platform::optional("PERSONALIZE_USER").unwrap_or_else(|| "local".into());
+    UserId::parse(&raw).context("PERSONALIZE_USER is not a valid user id")
+}
+
+/// The HS256 secret `serve` verifies with: `JWT_HS256_SECRET`, or one kept in the data dir.
+pub fn signing_secret(data_dir: &Path) -> Result<Vec<u8>> {
+    match platform::optional("JWT_HS256_SECRET") {
+        Some(s) => Ok(s.into_bytes()),
+        None => local_secret(data_dir),
+    }
+}
+
+/// A bearer token for the local user. Needs no database, so it works while
+/// `serve` owns the data dir.
+pub fn token(data_dir: &Path, ttl_secs: u64) -> Result<String> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let secret = signing_secret(data_dir)?;
+    let user = local_user()?;
+    let issuer = platform::optional("JWT_ISSUER").unwrap_or_else(|| LOCAL_ISSUER.into());
+    let audience = platform::optional("JWT_AUDIENCE").unwrap_or_else(|| LOCAL_AUDIENCE.into());
+    Ok(api::auth::mint_hs256(&secret, &issuer, &audience, user.as_str(), ttl_secs))
 }
 
 /// A random HS256 secret kept in the data dir, made on first use.

@@ -98,8 +98,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Token { ttl_secs } => {
-            let local = Local::open(&cli.data_dir).await?;
-            println!("{}", local.token(ttl_secs));
+            println!("{}", local::token(&cli.data_dir, ttl_secs)?);
             Ok(())
         }
     }
