@@ -117,7 +117,7 @@ fn dechunk(body: &str) -> String {
 #[tokio::test]
 async fn upload_and_classify_bootstraps_answer_the_sample_events() {
     let config = moto::sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = moto::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     let bucket = moto::unique("rie-docs");

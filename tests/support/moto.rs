@@ -236,3 +236,8 @@ pub mod one_at_a_time {
 pub async fn one_at_a_time_config() -> aws_adapters::SdkConfig {
     sdk_config().await.into_builder().http_client(one_at_a_time::Client::new()).build()
 }
+
+/// An S3 client for moto (path-style addressing).
+pub fn s3_client(config: &aws_adapters::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}

@@ -102,4 +102,13 @@ mod tests {
         let removed = r#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"raw/a/b"}}}]}"#;
         assert_eq!(parse(removed), Some(Parsed::Nothing));
     }
+
+    #[test]
+    fn the_sample_s3_event_parses() {
+        let sample = include_str!("../../../events/classify/s3-object-created.json")
+            .replace("{{USER}}", "alice")
+            .replace("{{DOC}}", "d")
+            .replace("{{BUCKET}}", "b");
+        assert_eq!(parse(&sample), Some(Parsed::Created(vec!["raw/alice/d".into()])));
+    }
 }
