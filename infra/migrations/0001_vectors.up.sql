@@ -4,11 +4,15 @@
 -- with the setting absent, no row is visible or writable.
 CREATE EXTENSION IF NOT EXISTS vector;
 
+-- The role is cluster-wide (shared by every database of the cluster), so it
+-- is created once and tolerated when another migration run created it first.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'personalization_app') THEN
         CREATE ROLE personalization_app NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 

@@ -31,7 +31,11 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 moto_log="$cache/moto.log"
 moto_server -H 127.0.0.1 -p "$port" > "$moto_log" 2>&1 &
 moto_pid=$!
-cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+cleanup() {
+  kill "$moto_pid" 2>/dev/null || true
+  wait "$moto_pid" 2>/dev/null || true
+  bash infra/scripts/postgres.sh stop || true
+}
 trap cleanup EXIT INT TERM
 for _ in $(seq 1 100); do
   if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then break; fi
@@ -41,6 +45,15 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
+
+step "postgresql + pgvector"
+eval "$(bash infra/scripts/postgres.sh start)"
+# Each pgvector test makes its own database (t_<uuid>); drop the last run's.
+"$PERSONALIZATION_PG_BIN/psql" "$DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 't\_%'" |
+  while read -r db; do
+    if [ -n "$db" ]; then "$PERSONALIZATION_PG_BIN/psql" "$DATABASE_URL" -qc "DROP DATABASE \"$db\""; fi
+  done
+export DATABASE_URL
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

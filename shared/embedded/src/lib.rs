@@ -5,10 +5,12 @@
 mod blob;
 mod queue;
 mod table;
+mod vectors;
 
 pub use blob::FsBlobStore;
 pub use queue::{DEAD_LETTER_REASON_ATTR, DEAD_LETTER_SOURCE_ATTR, DEFAULT_MAX_RECEIVES, QueuedMessage, RedbQueue};
 pub use table::RedbTableStore;
+pub use vectors::RedbVectorStore;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +80,7 @@ impl EmbeddedDb {
             txn.open_table(table::ITEMS)?;
             txn.open_table(queue::MESSAGES)?;
             txn.open_table(queue::META)?;
+            txn.open_table(vectors::VECTORS)?;
         }
         txn.commit()?;
         Ok(())

@@ -253,3 +253,119 @@ pub struct Ports {
     pub table: Arc<dyn TableStore>,
     pub ocr: Arc<dyn Ocr>,
 }
+
+// ---------------------------------------------------------------- vectors
+
+/// Failures of the vector store.
+#[derive(Debug, thiserror::Error)]
+pub enum VectorError {
+    #[error("vector has {got} dimensions; the store holds {expected}")]
+    Dimensions { expected: usize, got: usize },
+    #[error("vector store unavailable: {0}")]
+    Transient(String),
+    #[error("vector store error: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for VectorError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// Dimensions of every stored vector (all-MiniLM-L6-v2).
+pub const VECTOR_DIMENSIONS: usize = 384;
+
+/// The vector of one chunk of a document's text, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkVector {
+    pub document_id: domain::DocumentId,
+    pub chunk_id: String,
+    pub page: u32,
+    /// Character span of the chunk in the page's text.
+    pub char_start: u32,
+    pub char_end: u32,
+    pub text: String,
+    /// Model name and version that made the vector.
+    pub model: String,
+    pub embedding: Vec<f32>,
+}
+
+/// The vector of one fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactVector {
+    pub fact_id: String,
+    pub model: String,
+    pub embedding: Vec<f32>,
+}
+
+/// What a search hit points at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum HitSource {
+    Chunk { document_id: domain::DocumentId, chunk_id: String, page: u32, char_start: u32, char_end: u32, text: String },
+    Fact { fact_id: String },
+}
+
+/// One search result: cosine similarity and its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub score: f32,
+    #[serde(flatten)]
+    pub source: HitSource,
+}
+
+impl SearchHit {
+    /// Stable identity of the hit (`chunk:{doc}:{chunk}` or `fact:{id}`), for ordering ties and comparisons.
+    pub fn key(&self) -> String {
+        match &self.source {
+            HitSource::Chunk { document_id, chunk_id, .. } => format!("chunk:{document_id}:{chunk_id}"),
+            HitSource::Fact { fact_id } => format!("fact:{fact_id}"),
+        }
+    }
+}
+
+/// Per-user vectors (pgvector on RDS, or an in-process exact index). Every call
+/// is scoped by the user: no operation reads or writes another user's vectors.
+#[async_trait]
+pub trait VectorStore: Send + Sync {
+    /// Inserts or replaces chunk vectors (keyed by document and chunk id).
+    async fn upsert_chunks(&self, user: &domain::UserId, chunks: &[ChunkVector]) -> Result<(), VectorError>;
+    /// Inserts or replaces fact vectors (keyed by fact id).
+    async fn upsert_facts(&self, user: &domain::UserId, facts: &[FactVector]) -> Result<(), VectorError>;
+    /// Removes a document's chunk vectors.
+    async fn delete_document(&self, user: &domain::UserId, document: &domain::DocumentId) -> Result<(), VectorError>;
+    /// Removes everything of the user (account deletion).
+    async fn delete_user(&self, user: &domain::UserId) -> Result<(), VectorError>;
+    /// The `k` chunks and facts most similar (cosine) to `query`, best first;
+    /// ties broken by [`SearchHit::key`].
+    async fn search(&self, user: &domain::UserId, query: &[f32], k: usize) -> Result<Vec<SearchHit>, VectorError>;
+}
+
+/// Checks a vector's length before it reaches a store.
+pub fn check_dimensions(vector: &[f32]) -> Result<(), VectorError> {
+    if vector.len() == VECTOR_DIMENSIONS {
+        Ok(())
+    } else {
+        Err(VectorError::Dimensions { expected: VECTOR_DIMENSIONS, got: vector.len() })
+    }
+}
+
+/// Cosine similarity; 0 when either vector is all zeros.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { (dot / (na.sqrt() * nb.sqrt())) as f32 }
+}
+
+/// Orders hits best first, ties by [`SearchHit::key`], and keeps at most `k`:
+/// one ranking for every store, so their results compare exactly.
+pub fn rank_hits(hits: &mut Vec<SearchHit>, k: usize) {
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key().cmp(&b.key())));
+    hits.truncate(k);
+}
