@@ -112,7 +112,7 @@ class G:
 def build(w: dict, native_ln: bool) -> onnx.ModelProto:
     g = G()
     f32 = lambda x: np.asarray(x, dtype=np.float32)
-    c_eps = g.const("c_ln_eps", f32(LN_EPS))
+    c_eps = None if native_ln else g.const("c_ln_eps", f32(LN_EPS))
     c_half = g.const("c_half", f32(0.5))
     c_one = g.const("c_one", f32(1.0))
     c_isqrt2 = g.const("c_inv_sqrt2", f32(1.0 / np.sqrt(2.0)))
@@ -180,7 +180,9 @@ def build(w: dict, native_ln: bool) -> onnx.ModelProto:
         out = linear(h, p + "output.dense")
         x = layer_norm(g.op("Add", [out, x], "res2"), p + "output.LayerNorm")
 
-    g.nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="out_last_hidden_state"))
+    # name the final LayerNorm's output directly (no Identity: tract drops it and the name with it)
+    assert g.nodes[-1].output[0] == x
+    g.nodes[-1].output[0] = g.nodes[-1].name = x = "last_hidden_state"
 
     # ---- mean pooling + L2 normalisation
     m3 = g.op("Unsqueeze", [maskf, c_ax2], "pool_mask")                      # [b,s,1]
@@ -189,7 +191,7 @@ def build(w: dict, native_ln: bool) -> onnx.ModelProto:
     mean = g.op("Div", [summed, g.op("Max", [count, c_pool_eps], "pool_clamp")], "pool_mean")
     norm = g.op("Sqrt", [g.op("ReduceSum", [g.op("Mul", [mean, mean], "l2_sq"), c_axm1], "l2_sum", keepdims=1)], "l2")
     g.nodes.append(helper.make_node("Div", [mean, g.op("Max", [norm, c_norm_eps], "l2_clamp")],
-                                    ["sentence_embedding"], name="out_sentence_embedding"))
+                                    ["sentence_embedding"], name="sentence_embedding"))
 
     i64 = lambda n: helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"])
     graph = helper.make_graph(

@@ -140,7 +140,6 @@ def main():
             oo = (oo * mm).sum(1) / mm.sum(1)
         oo = oo / np.linalg.norm(oo, axis=1, keepdims=True)
         print(f"other vs ref: min cos {cos_rows(oo, remb).min():.5f}, max|diff| {np.abs(oo - remb).max():.2e}")
-        print(f"other 32 short sentences: {bench(o, {k: v for k, v in encode(tok, SENTENCES[:9] * 4)[:0] or []}, 1) if False else ''}", end="")
 
     # timing
     short = SENTENCES[:9] * 4  # 36 -> take 32 short ones
