@@ -52,6 +52,7 @@ async fn stack() -> Stack {
     moto::create_table(&dynamo, &table).await;
     let (classify_url, classify_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("classify"), MAX_RECEIVE).await;
     let (extract_url, extract_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("extract"), MAX_RECEIVE).await;
+    let (embed_url, embed_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("embed"), MAX_RECEIVE).await;
 
     // The S3 → SQS trigger, as template.yaml declares it.
     let attrs = sqs
@@ -87,6 +88,8 @@ async fn stack() -> Stack {
         (QueueName::ClassifyDlq, classify_dlq.clone()),
         (QueueName::Extract, extract_url.clone()),
         (QueueName::ExtractDlq, extract_dlq),
+        (QueueName::Embed, embed_url),
+        (QueueName::EmbedDlq, embed_dlq),
     ]);
     let ports = Ports {
         blobs: Arc::new(S3BlobStore::new(&config, bucket.clone())),

@@ -6,32 +6,10 @@
 use domain::{DocumentId, UserId};
 use embedded::{EmbeddedDb, RedbVectorStore};
 use integration_tests::fixtures;
+use integration_tests::pg::{connect, fresh_database};
 use pgvector_store::{PgVectorStore, migrations};
 use ports::{ChunkVector, FactVector, HitSource, VECTOR_DIMENSIONS, VectorStore};
-use tokio_postgres::{Client, NoTls};
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL").expect(
-        "DATABASE_URL must point at PostgreSQL with pgvector: run `eval \"$(infra/scripts/postgres.sh start)\"` \
-         (.ci/run does this)",
-    )
-}
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| panic!("connect: {e}"));
-    tokio::spawn(connection);
-    client
-}
-
-/// A new empty database for one test; returns its URL.
-async fn fresh_database() -> String {
-    let admin = connect(&admin_url()).await;
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    let base = admin_url();
-    let (prefix, _) = base.rsplit_once('/').expect("database url has a path");
-    format!("{prefix}/{name}")
-}
+use tokio_postgres::Client;
 
 async fn migrated() -> (String, Client) {
     let url = fresh_database().await;
@@ -116,7 +94,7 @@ async fn migrations_apply_and_roll_back() {
 #[tokio::test]
 async fn row_level_security_hides_other_users_rows_even_without_a_filter() {
     let (url, _owner) = migrated().await;
-    let store = PgVectorStore::connect(&url).await.expect("store");
+    let store = PgVectorStore::connect(&url, None).await.expect("store");
     let (alice, bob) = (UserId::parse("alice").expect("a"), UserId::parse("bob").expect("b"));
     store.upsert_chunks(&alice, &chunks("alice", DocumentId::new(), 5, 1)).await.expect("alice");
     store.upsert_chunks(&bob, &chunks("bob", DocumentId::new(), 3, 100)).await.expect("bob");
@@ -149,7 +127,7 @@ async fn row_level_security_hides_other_users_rows_even_without_a_filter() {
 #[tokio::test]
 async fn search_sees_only_the_callers_vectors_and_matches_the_embedded_index() {
     let (url, _owner) = migrated().await;
-    let pg = PgVectorStore::connect(&url).await.expect("store");
+    let pg = PgVectorStore::connect(&url, None).await.expect("store");
     let dir = fixtures::temp_dir("vectors");
     let local = RedbVectorStore::new(EmbeddedDb::open(&dir).expect("db"));
 

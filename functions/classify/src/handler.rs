@@ -2,6 +2,7 @@
 //! documents) a `document.classified` event out. Idempotent per (document,
 //! stage, content hash).
 
+use crate::kind::KindClassifier;
 use crate::notification::{self, Parsed};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bytes::Bytes;
@@ -11,6 +12,7 @@ use domain::{
     PageText, Reason, UploadMethod, UserId,
 };
 use ports::{BlobError, OcrOutcome, Ports, QueueError, QueueName, Retryable, StoreError};
+use std::sync::Arc;
 use store::{DocumentRepo, IdempotencyRepo, QuotaError, QuotaRepo, Stage, keys};
 
 /// Why a message could not be processed.
@@ -66,14 +68,39 @@ pub struct Classifier {
     documents: DocumentRepo,
     quota: QuotaRepo,
     idempotency: IdempotencyRepo,
+    kinds: Option<Arc<KindClassifier>>,
+    next_stages: Vec<QueueName>,
 }
 
 impl Classifier {
+    /// A classifier that extracts text but names no kind (`unclassified`) and
+    /// hands documents to extract and embed.
     pub fn new(ports: Ports, limits: Limits, max_receive_count: u32) -> Self {
         let documents = DocumentRepo::new(ports.table.clone());
         let quota = QuotaRepo::new(ports.table.clone());
         let idempotency = IdempotencyRepo::new(ports.table.clone());
-        Self { ports, limits, max_receive_count: max_receive_count.max(1), documents, quota, idempotency }
+        Self {
+            ports,
+            limits,
+            max_receive_count: max_receive_count.max(1),
+            documents,
+            quota,
+            idempotency,
+            kinds: None,
+            next_stages: vec![QueueName::Extract, QueueName::Embed],
+        }
+    }
+
+    /// Names each document's kind with the zero-shot classifier.
+    pub fn with_kinds(mut self, kinds: Arc<KindClassifier>) -> Self {
+        self.kinds = Some(kinds);
+        self
+    }
+
+    /// The queues `document.classified` is sent to (default: extract and embed).
+    pub fn with_next_stages(mut self, stages: Vec<QueueName>) -> Self {
+        self.next_stages = stages;
+        self
     }
 
     /// Lambda entry: one SQS batch, partial failures reported per message.
@@ -269,7 +296,20 @@ impl Classifier {
             .map_err(|e| dependency("blob store", e, doc))?;
         record.pages = Some(pages.len() as u32);
         record.text_chars = Some(pages.iter().map(|p| p.text.chars().count() as u64).sum());
-        record.kind = DocumentKind::Unclassified;
+        if let Some(kinds) = &self.kinds {
+            let kinds = kinds.clone();
+            let sample = pages.clone();
+            let judgement = tokio::task::spawn_blocking(move || kinds.classify(&sample))
+                .await
+                .map_err(|e| ClassifyError::Retryable(format!("classification crashed: {e}")))?
+                .map_err(|e| ClassifyError::permanent(Some(doc.clone()), "classification_failed", e.to_string()))?;
+            tracing::info!(kind = ?judgement.kind, confidence = judgement.confidence, "classified");
+            record.kind = judgement.kind;
+            record.confidence = Some(judgement.confidence);
+            record.kind_scores = Some(judgement.scores);
+        } else {
+            record.kind = DocumentKind::Unclassified;
+        }
         record.transition(DocumentStatus::TextExtracted, None);
         self.documents.save(&record).await?;
 
@@ -291,11 +331,13 @@ impl Classifier {
             },
         );
         let body = serde_json::to_string(&event).map_err(|e| ClassifyError::Retryable(e.to_string()))?;
-        self.ports
-            .queue
-            .send(QueueName::Extract, &body, &[("event_type", "personalization.document.classified")])
-            .await
-            .map_err(|e: QueueError| dependency("queue", e, doc))?;
+        for stage in &self.next_stages {
+            self.ports
+                .queue
+                .send(*stage, &body, &[("event_type", "personalization.document.classified")])
+                .await
+                .map_err(|e: QueueError| dependency("queue", e, doc))?;
+        }
         self.idempotency.mark_done(id, Stage::Classify, &hash).await?;
         tracing::info!(pages = record.pages.unwrap_or(0), "text extracted");
         Ok(())

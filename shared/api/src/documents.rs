@@ -18,9 +18,14 @@ pub struct DocumentView {
     pub status: DocumentStatus,
     pub kind: DocumentKind,
     pub confidence: Option<f32>,
+    /// Probability of each kind, when the classifier ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_scores: Option<std::collections::BTreeMap<DocumentKind, f32>>,
     pub reason: Option<Reason>,
     pub pages: Option<u32>,
     pub text_chars: Option<u64>,
+    /// Chunks searchable through `/search`, once embedded.
+    pub chunks: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -35,9 +40,11 @@ impl From<&DocumentRecord> for DocumentView {
             status: doc.status,
             kind: doc.kind,
             confidence: doc.confidence,
+            kind_scores: doc.kind_scores.clone(),
             reason: doc.reason.clone(),
             pages: doc.pages,
             text_chars: doc.text_chars,
+            chunks: doc.chunks,
             created_at: doc.created_at.clone(),
             updated_at: doc.updated_at.clone(),
         }

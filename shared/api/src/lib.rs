@@ -5,10 +5,12 @@
 pub mod auth;
 pub mod documents;
 pub mod problem;
+pub mod search;
 
 pub use auth::{AuthUser, JwtVerifier};
 pub use documents::{DocumentView, PagesView, document_routes};
 pub use problem::Problem;
+pub use search::{SearchResponse, SearchState, search_routes};
 
 use axum::extract::FromRef;
 use domain::Limits;

@@ -1,5 +1,6 @@
 //! AWS adapters for the ports: S3 ([`S3BlobStore`]), SQS ([`SqsQueue`]),
-//! DynamoDB ([`DynamoTableStore`]) and Textract ([`TextractOcr`]).
+//! DynamoDB ([`DynamoTableStore`]), Textract ([`TextractOcr`]) and the
+//! database secret in Secrets Manager.
 //!
 //! No SDK type crosses the port boundary: every SDK error is mapped onto the
 //! port's error enum, classified as transient (throttling, 5xx, timeouts,
@@ -9,11 +10,13 @@ mod dynamo;
 mod error;
 mod presign;
 mod s3;
+mod secrets;
 mod sqs;
 mod textract;
 
 pub use dynamo::DynamoTableStore;
 pub use s3::S3BlobStore;
+pub use secrets::{SecretError, connection_string_from_json, database_connection_string};
 pub use sqs::SqsQueue;
 pub use textract::TextractOcr;
 

@@ -45,9 +45,9 @@ impl fmt::Display for ContentType {
     }
 }
 
-/// What a document is. Classification proper arrives with the embedding model;
-/// until then every document is `Unclassified`, never a guess.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// What a document is, as the zero-shot classifier judged it. `Unclassified`
+/// until classify has read the text; `Other` when no kind was confident enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     #[default]
@@ -140,12 +140,21 @@ pub struct DocumentRecord {
     pub kind: DocumentKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
+    /// Similarity score of every kind the classifier considered (kept when the
+    /// confidence was too low to name one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_scores: Option<std::collections::BTreeMap<DocumentKind, f32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_chars: Option<u64>,
+    /// Text chunks with vectors in the user's vector store (set by embed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded_at: Option<String>,
     pub upload_method: UploadMethod,
     /// Whether this document's bytes are counted in the user's quota.
     #[serde(default)]
@@ -177,9 +186,12 @@ impl DocumentRecord {
             },
             kind: DocumentKind::Unclassified,
             confidence: None,
+            kind_scores: None,
             reason: None,
             pages: None,
             text_chars: None,
+            chunks: None,
+            embedded_at: None,
             upload_method: method,
             quota_reserved: matches!(method, UploadMethod::Direct),
             created_at: now.clone(),

@@ -67,6 +67,26 @@ impl DocumentClassified {
     pub const VERSION: u32 = 1;
 }
 
+/// `personalization.knowledge.updated` v1: the user's searchable knowledge changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeUpdated {
+    /// The document whose chunks were (re)embedded, if the change came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<DocumentId>,
+    /// Chunk vectors written.
+    pub chunks: u32,
+    /// Fact vectors written.
+    pub facts: u32,
+    /// Embeddings computed (the rest came from the cache).
+    pub computed: u32,
+    /// Model name and version of the vectors.
+    pub model: String,
+}
+
+impl KnowledgeUpdated {
+    pub const VERSION: u32 = 1;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,14 @@
 //! Domain types of the Resume Personalization Engine: identifiers, document
 //! lifecycle, limits and the event envelope. No I/O and no SDK types here.
 
+pub mod chunking;
 pub mod document;
 pub mod envelope;
 pub mod ids;
 pub mod limits;
 
 pub use document::{ContentType, DocumentKind, DocumentRecord, DocumentStatus, PageText, Reason, UploadMethod};
-pub use envelope::{DocumentClassified, Envelope, EventType};
+pub use envelope::{DocumentClassified, Envelope, EventType, KnowledgeUpdated};
 pub use ids::{DocumentId, IdError, UserId};
 pub use limits::Limits;
 

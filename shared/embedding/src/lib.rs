@@ -29,6 +29,9 @@ pub enum EmbedError {
 pub struct Embedder {
     model: Arc<TypedRunnableModel>,
     tokenizer: Tokenizer,
+    /// The same tokenizer with no truncation and no padding, for counting and chunking.
+    plain: Tokenizer,
+    max_tokens: usize,
     version: String,
 }
 
@@ -55,6 +58,9 @@ impl Embedder {
 
         let mut tokenizer =
             Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| fail(format!("tokenizer.json: {e}")))?;
+        let mut plain = tokenizer.clone();
+        plain.with_truncation(None).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        plain.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
@@ -76,7 +82,7 @@ impl Embedder {
             })
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("model.onnx: {e}")))?;
-        Ok(Self { model, tokenizer, version })
+        Ok(Self { model, tokenizer, plain, max_tokens: MAX_TOKENS, version })
     }
 
     /// Truncates inputs at `max_tokens` (at most [`MODEL_MAX_TOKENS`]) instead of [`MAX_TOKENS`].
@@ -85,7 +91,19 @@ impl Embedder {
         self.tokenizer
             .with_truncation(Some(TruncationParams { max_length, ..Default::default() }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        self.max_tokens = max_length;
         Ok(self)
+    }
+
+    /// Tokens an input may have before truncation, special tokens included.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Byte spans of the tokens of `text` in `text`, special tokens excluded.
+    pub fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, EmbedError> {
+        let encoding = self.plain.encode(text, false).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(encoding.get_offsets().to_vec())
     }
 
     /// Model name and weights version, for cache keys and stored vectors.
@@ -95,9 +113,7 @@ impl Embedder {
 
     /// Tokens `text` takes, special tokens included, before truncation.
     pub fn count_tokens(&self, text: &str) -> Result<usize, EmbedError> {
-        let mut plain = self.tokenizer.clone();
-        plain.with_truncation(None).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        let encoding = plain.encode(text, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let encoding = self.plain.encode(text, true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         Ok(encoding.len())
     }
 
@@ -133,5 +149,23 @@ impl Embedder {
             return Err(EmbedError::Inference(format!("unexpected output shape {:?}", view.shape())));
         }
         Ok(view.outer_iter().map(|row| row.iter().copied().collect()).collect())
+    }
+}
+
+impl ports::TextEmbedder for Embedder {
+    fn model_version(&self) -> &str {
+        &self.version
+    }
+
+    fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, ports::EmbedderError> {
+        Embedder::token_spans(self, text).map_err(|e| ports::EmbedderError::Failed(e.to_string()))
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ports::EmbedderError> {
+        Embedder::embed(self, texts).map_err(|e| ports::EmbedderError::Failed(e.to_string()))
     }
 }

@@ -8,15 +8,26 @@ pub mod migrations;
 use async_trait::async_trait;
 use domain::{DocumentId, UserId};
 use ports::{ChunkVector, FactVector, HitSource, SearchHit, VectorError, VectorStore, check_dimensions, rank_hits};
-use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls, Transaction};
+use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::{Client, Transaction};
 
 /// Role the tables' row-level security policies apply to.
 pub const APP_ROLE: &str = "personalization_app";
 
-/// pgvector adapter over one connection (Lambda runs one request at a time).
+/// pgvector adapter over one connection (Lambda runs one request at a time),
+/// reconnected when the server or the network closed it (a frozen Lambda
+/// container often wakes to a dead connection).
 pub struct PgVectorStore {
     client: Mutex<Client>,
+    /// How to reconnect; `None` for a store made from a caller's client.
+    connect: Option<Connect>,
+}
+
+#[derive(Clone)]
+struct Connect {
+    url: String,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
 }
 
 fn classify(error: tokio_postgres::Error) -> VectorError {
@@ -46,21 +57,69 @@ fn vector_literal(v: &[f32]) -> String {
 }
 
 impl PgVectorStore {
-    /// Connects (no TLS yet: see the README) and keeps the connection driven in the background.
-    pub async fn connect(url: &str) -> Result<Self, VectorError> {
-        let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(classify)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::error!(error = %e, "postgres connection ended");
-            }
-        });
-        Ok(Self { client: Mutex::new(client) })
+    /// Connects with TLS when the server offers it (`sslmode=prefer`, the
+    /// default) or always (`sslmode=require`), verifying the server against the
+    /// system's roots plus the PEM bundle in `ca_file` (e.g. the RDS bundle).
+    pub async fn connect(url: &str, ca_file: Option<&std::path::Path>) -> Result<Self, VectorError> {
+        let connect = Connect { url: url.to_owned(), tls: tls_connector(ca_file)? };
+        let client = open(&connect).await?;
+        Ok(Self { client: Mutex::new(client), connect: Some(connect) })
     }
 
     /// Wraps an existing client (tests, or a caller with its own connection set-up).
     pub fn from_client(client: Client) -> Self {
-        Self { client: Mutex::new(client) }
+        Self { client: Mutex::new(client), connect: None }
     }
+
+    /// Applies pending migrations (under an advisory lock, so concurrent cold starts are safe).
+    pub async fn migrate(&self) -> Result<Vec<i32>, VectorError> {
+        let mut client = self.client().await?;
+        migrations::up(&mut client).await.map_err(|e| VectorError::Permanent(e.to_string()))
+    }
+
+    /// The connection, reopened first if it was closed.
+    async fn client(&self) -> Result<MutexGuard<'_, Client>, VectorError> {
+        let mut client = self.client.lock().await;
+        if client.is_closed()
+            && let Some(connect) = &self.connect
+        {
+            tracing::warn!("postgres connection was closed; reconnecting");
+            *client = open(connect).await?;
+        }
+        Ok(client)
+    }
+}
+
+async fn open(connect: &Connect) -> Result<Client, VectorError> {
+    let (client, connection) = tokio_postgres::connect(&connect.url, connect.tls.clone()).await.map_err(classify)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::error!(error = %e, "postgres connection ended");
+        }
+    });
+    Ok(client)
+}
+
+fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, VectorError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = ca_file {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<_, _>>())
+            .map_err(|e| VectorError::Permanent(format!("CA bundle {}: {e}", path.display())))?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(VectorError::Permanent(format!("CA bundle {} holds no certificate", path.display())));
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| VectorError::Permanent(format!("TLS set-up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// Starts a transaction scoped to `user` under the RLS role.
@@ -77,7 +136,7 @@ impl VectorStore for PgVectorStore {
         for c in chunks {
             check_dimensions(&c.embedding)?;
         }
-        let mut client = self.client.lock().await;
+        let mut client = self.client().await?;
         let tx = begin_scoped(&mut client, user).await?;
         let statement = tx
             .prepare(
@@ -107,7 +166,7 @@ impl VectorStore for PgVectorStore {
         for f in facts {
             check_dimensions(&f.embedding)?;
         }
-        let mut client = self.client.lock().await;
+        let mut client = self.client().await?;
         let tx = begin_scoped(&mut client, user).await?;
         let statement = tx
             .prepare(
@@ -126,7 +185,7 @@ impl VectorStore for PgVectorStore {
     }
 
     async fn delete_document(&self, user: &UserId, document: &DocumentId) -> Result<(), VectorError> {
-        let mut client = self.client.lock().await;
+        let mut client = self.client().await?;
         let tx = begin_scoped(&mut client, user).await?;
         let doc = document.to_string();
         tx.execute("DELETE FROM chunks WHERE user_id = $1 AND doc_id = $2::text::uuid", &[&user.as_str(), &doc])
@@ -136,7 +195,7 @@ impl VectorStore for PgVectorStore {
     }
 
     async fn delete_user(&self, user: &UserId) -> Result<(), VectorError> {
-        let mut client = self.client.lock().await;
+        let mut client = self.client().await?;
         let tx = begin_scoped(&mut client, user).await?;
         tx.execute("DELETE FROM chunks WHERE user_id = $1", &[&user.as_str()]).await.map_err(classify)?;
         tx.execute("DELETE FROM fact_vectors WHERE user_id = $1", &[&user.as_str()]).await.map_err(classify)?;
@@ -147,7 +206,7 @@ impl VectorStore for PgVectorStore {
         check_dimensions(query)?;
         let literal = vector_literal(query);
         let limit = i64::try_from(k.min(1000)).unwrap_or(1000);
-        let mut client = self.client.lock().await;
+        let mut client = self.client().await?;
         let tx = begin_scoped(&mut client, user).await?;
         // Exact scan of the user's rows (user_id index); RLS hides the rest
         // anyway, the filter lets the planner use the index.

@@ -37,6 +37,22 @@ where
     }
 }
 
+/// Chunking from `PERSONALIZATION_CHUNK_SIZE` and `PERSONALIZATION_CHUNK_OVERLAP`
+/// (model tokens, special tokens included in the size).
+pub fn chunk_config() -> Result<domain::chunking::ChunkConfig, ConfigError> {
+    use domain::chunking::ChunkConfig;
+    let size = parsed_or("PERSONALIZATION_CHUNK_SIZE", ChunkConfig::DEFAULT.size)?;
+    let overlap = parsed_or("PERSONALIZATION_CHUNK_OVERLAP", ChunkConfig::DEFAULT.overlap)?;
+    if size > 512 {
+        return Err(ConfigError::Invalid {
+            name: "PERSONALIZATION_CHUNK_SIZE",
+            reason: format!("{size} tokens is more than the model's 512"),
+        });
+    }
+    ChunkConfig::new(size, overlap)
+        .map_err(|reason| ConfigError::Invalid { name: "PERSONALIZATION_CHUNK_OVERLAP", reason })
+}
+
 /// JSON logs to stderr, filtered by `RUST_LOG` (default `info`). Safe to call twice.
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;

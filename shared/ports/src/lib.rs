@@ -86,6 +86,10 @@ pub enum QueueName {
     ClassifyDlq,
     Extract,
     ExtractDlq,
+    Embed,
+    EmbedDlq,
+    Insight,
+    InsightDlq,
 }
 
 impl QueueName {
@@ -95,6 +99,10 @@ impl QueueName {
             Self::ClassifyDlq => "classify-dlq",
             Self::Extract => "extract",
             Self::ExtractDlq => "extract-dlq",
+            Self::Embed => "embed",
+            Self::EmbedDlq => "embed-dlq",
+            Self::Insight => "insight",
+            Self::InsightDlq => "insight-dlq",
         }
     }
 
@@ -103,6 +111,8 @@ impl QueueName {
         match self {
             Self::Classify | Self::ClassifyDlq => Self::ClassifyDlq,
             Self::Extract | Self::ExtractDlq => Self::ExtractDlq,
+            Self::Embed | Self::EmbedDlq => Self::EmbedDlq,
+            Self::Insight | Self::InsightDlq => Self::InsightDlq,
         }
     }
 }
@@ -368,4 +378,42 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 pub fn rank_hits(hits: &mut Vec<SearchHit>, k: usize) {
     hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key().cmp(&b.key())));
     hits.truncate(k);
+}
+
+// ---------------------------------------------------------------- text embedding
+
+/// Failures of the embedding model.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedderError {
+    /// The input could not be tokenised or run (will fail again).
+    #[error("embedding failed: {0}")]
+    Failed(String),
+}
+
+impl Retryable for EmbedderError {
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+/// A sentence-embedding model (all-MiniLM-L6-v2 on tract-onnx). CPU-bound and
+/// synchronous: call it from a blocking task.
+pub trait TextEmbedder: Send + Sync {
+    /// Model name and weights version, part of every cache key and stored vector.
+    fn model_version(&self) -> &str;
+    /// Tokens an input may have before it is truncated, special tokens included.
+    fn max_tokens(&self) -> usize;
+    /// Byte spans of the tokens of `text`, special tokens excluded (for chunking).
+    fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, EmbedderError>;
+    /// One unit-length vector of [`VECTOR_DIMENSIONS`] per text, in order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError>;
+}
+
+/// Adapts a [`TextEmbedder`] to the chunker's token counter.
+pub struct EmbedderTokens<'a>(pub &'a dyn TextEmbedder);
+
+impl domain::chunking::TokenSpans for EmbedderTokens<'_> {
+    fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, String> {
+        self.0.token_spans(text).map_err(|e| e.to_string())
+    }
 }

@@ -5,6 +5,7 @@ use domain::{DocumentId, UserId};
 pub const DOCUMENT_PREFIX: &str = "DOC#";
 pub const QUOTA_SK: &str = "QUOTA";
 pub const IDEMPOTENCY_SK: &str = "-";
+pub const EMBEDDING_PREFIX: &str = "EMB#";
 
 /// Partition of everything a user owns.
 pub fn user_pk(user: &UserId) -> String {
@@ -13,6 +14,11 @@ pub fn user_pk(user: &UserId) -> String {
 
 pub fn document_sk(doc: &DocumentId) -> String {
     format!("{DOCUMENT_PREFIX}{doc}")
+}
+
+/// A cached embedding of one normalised text under one model version.
+pub fn embedding_sk(model_version: &str, text_hash: &str) -> String {
+    format!("{EMBEDDING_PREFIX}{model_version}#{text_hash}")
 }
 
 pub fn idempotency_pk(doc: &DocumentId, stage: &str) -> String {

@@ -129,12 +129,14 @@ impl QuotaRepo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Classify,
+    Embed,
 }
 
 impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Classify => "classify",
+            Self::Embed => "embed",
         }
     }
 }
@@ -169,5 +171,76 @@ impl IdempotencyRepo {
         attrs.insert("expires_at".into(), (now + self.ttl_secs).into());
         let item = Item { pk: keys::idempotency_pk(doc, stage.as_str()), sk: keys::IDEMPOTENCY_SK.into(), attrs };
         self.table.put(item, PutCondition::None).await
+    }
+}
+
+/// Per-user cache of embeddings, keyed by the hash of the normalised text and
+/// the model version: re-ingesting a text computes no embedding twice. Scoped
+/// by user so that a cache hit never reveals what another user embedded.
+#[derive(Clone)]
+pub struct EmbeddingCache {
+    table: Arc<dyn TableStore>,
+}
+
+impl EmbeddingCache {
+    pub fn new(table: Arc<dyn TableStore>) -> Self {
+        Self { table }
+    }
+
+    /// The text as it is hashed: whitespace runs collapsed, ends trimmed.
+    pub fn normalise(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// SHA-256 of the normalised text.
+    pub fn text_hash(text: &str) -> String {
+        domain::sha256_hex(Self::normalise(text).as_bytes())
+    }
+
+    /// The cached vector, if any.
+    pub async fn get(&self, user: &UserId, model: &str, text_hash: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let Some(item) = self.table.get(&keys::user_pk(user), &keys::embedding_sk(model, text_hash)).await? else {
+            return Ok(None);
+        };
+        let encoded = item.attrs.get("vector").and_then(|v| v.as_str()).unwrap_or_default();
+        decode_vector(encoded).map(Some).ok_or_else(|| StoreError::Malformed(format!("{}/{}", item.pk, item.sk)))
+    }
+
+    pub async fn put(&self, user: &UserId, model: &str, text_hash: &str, vector: &[f32]) -> Result<(), StoreError> {
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("entity".into(), "embedding".into());
+        attrs.insert("vector".into(), encode_vector(vector).into());
+        let item = Item { pk: keys::user_pk(user), sk: keys::embedding_sk(model, text_hash), attrs };
+        self.table.put(item, PutCondition::None).await
+    }
+}
+
+/// Little-endian f32s in base64: 2 KB for 384 dimensions, exact.
+fn encode_vector(vector: &[f32]) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn decode_vector(encoded: &str) -> Option<Vec<f32>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    if bytes.len() % 4 != 0 || bytes.is_empty() {
+        return None;
+    }
+    Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_exactly_and_texts_normalise() {
+        let v = vec![0.1f32, -2.5, f32::MIN_POSITIVE, 1e-30];
+        assert_eq!(decode_vector(&encode_vector(&v)), Some(v));
+        assert_eq!(decode_vector("not base64!"), None);
+        assert_eq!(EmbeddingCache::text_hash(" a  b\n c "), EmbeddingCache::text_hash("a b c"));
+        assert_ne!(EmbeddingCache::text_hash("a b c"), EmbeddingCache::text_hash("a b d"));
     }
 }

@@ -1,0 +1,348 @@
+//! Zero-shot document kind: the similarity of the document's opening text to
+//! short descriptions of each kind (all-MiniLM-L6-v2), combined with cheap
+//! structural cues (section headings, salutations, requirement lists, grade
+//! tables). Below a confidence threshold the kind is `other`, scores kept.
+
+use domain::{DocumentKind, PageText};
+use ports::{EmbedderError, TextEmbedder, cosine};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Descriptions each kind's embedding is compared with (the best one counts).
+const DESCRIPTIONS: &[(DocumentKind, &[&str])] = &[
+    (
+        DocumentKind::Resume,
+        &[
+            "Resume: work experience with job titles, companies and dates, education, skills and contact details.",
+            "Curriculum vitae listing professional experience, employment history, projects and technical skills.",
+            "A person's name and contact details followed by a list of skills and technologies they know.",
+        ],
+    ),
+    (
+        DocumentKind::CoverLetter,
+        &[
+            "Cover letter: Dear hiring manager, I am writing to apply for the position at your company. Sincerely.",
+            "A letter from a job applicant explaining their motivation and why they are a good fit for the role.",
+        ],
+    ),
+    (
+        DocumentKind::JobDescription,
+        &[
+            "Job description: we are looking for a candidate. Responsibilities, requirements and qualifications.",
+            "Job posting for an open role: what you will do, required skills, preferred experience and benefits.",
+        ],
+    ),
+    (
+        DocumentKind::Certificate,
+        &[
+            "Certificate of completion: this certifies that the named person has successfully completed the course.",
+            "Professional certification awarded to the holder, with issuing organisation, date and credential id.",
+        ],
+    ),
+    (
+        DocumentKind::Transcript,
+        &[
+            "Academic transcript listing courses, credits, grades, semesters and the cumulative GPA of a student.",
+            "Official record of grades from a university: course codes, credit hours and grade point average.",
+        ],
+    ),
+    (
+        DocumentKind::ReferenceLetter,
+        &[
+            "Reference letter: to whom it may concern, I recommend this person without reservation.",
+            "Letter of recommendation from a former manager describing a colleague's work, character and strengths.",
+        ],
+    ),
+    (
+        DocumentKind::Other,
+        &[
+            "Invoice or receipt with items, quantities, prices, tax, total amount due and payment details.",
+            "A news article, manual, contract or form unrelated to a person's career.",
+        ],
+    ),
+];
+
+/// Phrases whose presence is a structural cue for a kind (lower case, matched
+/// on word boundaries in the lower-cased text; `^` anchors at a line start).
+const CUES: &[(DocumentKind, &[&str])] = &[
+    (
+        DocumentKind::Resume,
+        &[
+            "^experience",
+            "^work experience",
+            "^professional experience",
+            "^employment",
+            "^education",
+            "^skills",
+            "^technical skills",
+            "^projects",
+            "^summary",
+            "^certifications",
+            "^languages",
+            "present",
+            // Spanish, Portuguese, French, German, Chinese section headings.
+            "^experiencia",
+            "^experiência",
+            "^educación",
+            "^educação",
+            "^formación",
+            "^habilidades",
+            "^idiomas",
+            "^expérience",
+            "^expérience professionnelle",
+            "^formation",
+            "^compétences",
+            "^berufserfahrung",
+            "^ausbildung",
+            "^kenntnisse",
+            "教育背景",
+            "工作经历",
+            "工作背景",
+            "工作经验",
+            "项目经验",
+            "技能",
+            "个人兴趣",
+            "简历",
+        ],
+    ),
+    (
+        DocumentKind::CoverLetter,
+        &[
+            "^dear",
+            "sincerely",
+            "best regards",
+            "kind regards",
+            "i am writing",
+            "to apply",
+            "my application",
+            "your company",
+            "i would welcome",
+            "thank you for your consideration",
+            "^estimado",
+            "^estimada",
+            "atentamente",
+            "^madame, monsieur",
+            "cordialement",
+            "^sehr geehrte",
+            "mit freundlichen grüßen",
+            "尊敬的",
+            "此致",
+        ],
+    ),
+    (
+        DocumentKind::JobDescription,
+        &[
+            "responsibilities",
+            "requirements",
+            "qualifications",
+            "we are looking for",
+            "you will",
+            "what you'll do",
+            "about the role",
+            "nice to have",
+            "preferred",
+            "benefits",
+            "the ideal candidate",
+            "job description",
+            "puesto de trabajo",
+            "sobre nosotros",
+            "descripción del trabajo",
+            "responsabilidades",
+            "requisitos",
+            "estamos buscando",
+            "ofrecemos",
+            "nous recherchons",
+            "profil recherché",
+            "vos missions",
+            "wir suchen",
+            "wir bieten",
+            "ihre aufgaben",
+            "ihr profil",
+            "岗位职责",
+            "任职要求",
+            "职位描述",
+        ],
+    ),
+    (
+        DocumentKind::Certificate,
+        &[
+            "certificate",
+            "certify",
+            "certifies",
+            "has successfully completed",
+            "awarded to",
+            "credential",
+            "certification id",
+            "issued",
+        ],
+    ),
+    (
+        DocumentKind::Transcript,
+        &["transcript", "gpa", "credits", "credit hours", "semester", "grade", "cumulative", "course code", "term"],
+    ),
+    (
+        DocumentKind::ReferenceLetter,
+        &[
+            "to whom it may concern",
+            "recommend",
+            "recommendation",
+            "reference",
+            "i have known",
+            "without reservation",
+            "worked with",
+            "under my supervision",
+        ],
+    ),
+    (
+        DocumentKind::Other,
+        &["invoice", "receipt", "amount due", "subtotal", "total", "bill to", "quantity", "unit price", "payment"],
+    ),
+];
+
+/// Characters of opening text compared with the descriptions (a window of
+/// about 256 tokens each), and how many windows at most.
+const WINDOW_CHARS: usize = 1200;
+const MAX_WINDOWS: usize = 3;
+/// Softmax temperature on cosine similarity and the weight of the cues.
+const TEMPERATURE: f32 = 0.05;
+const CUE_WEIGHT: f32 = 4.0;
+/// Cue hits that count as a full cue.
+const CUE_SATURATION: f32 = 4.0;
+/// Below this confidence the kind is `other`.
+pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
+
+/// The verdict for one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindJudgement {
+    pub kind: DocumentKind,
+    /// Probability of the winning kind (of the named one even when it fell below
+    /// the threshold and the kind became `other`).
+    pub confidence: f32,
+    /// Probability of every kind.
+    pub scores: BTreeMap<DocumentKind, f32>,
+}
+
+/// The zero-shot classifier: description vectors computed once per container.
+pub struct KindClassifier {
+    embedder: Arc<dyn TextEmbedder>,
+    prototypes: Vec<(DocumentKind, Vec<Vec<f32>>)>,
+}
+
+impl KindClassifier {
+    pub fn new(embedder: Arc<dyn TextEmbedder>) -> Result<Self, EmbedderError> {
+        let mut prototypes = Vec::new();
+        for (kind, descriptions) in DESCRIPTIONS {
+            prototypes.push((*kind, embedder.embed(descriptions)?));
+        }
+        Ok(Self { embedder, prototypes })
+    }
+
+    /// Classifies a document from its pages' text.
+    pub fn classify(&self, pages: &[PageText]) -> Result<KindJudgement, EmbedderError> {
+        let text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+        let windows = windows(&text);
+        if windows.is_empty() {
+            let scores = self.prototypes.iter().map(|(k, _)| (*k, 0.0)).collect();
+            return Ok(KindJudgement { kind: DocumentKind::Other, confidence: 0.0, scores });
+        }
+        let refs: Vec<&str> = windows.iter().map(String::as_str).collect();
+        let vectors = self.embedder.embed(&refs)?;
+        let lower = text.to_lowercase();
+        let logits: Vec<(DocumentKind, f32)> = self
+            .prototypes
+            .iter()
+            .map(|(kind, protos)| {
+                // Best window against best description.
+                let similarity =
+                    vectors.iter().flat_map(|v| protos.iter().map(move |p| cosine(v, p))).fold(f32::MIN, f32::max);
+                (*kind, similarity / TEMPERATURE + CUE_WEIGHT * cue_score(*kind, &lower))
+            })
+            .collect();
+        let max = logits.iter().map(|(_, l)| *l).fold(f32::MIN, f32::max);
+        let total: f32 = logits.iter().map(|(_, l)| (l - max).exp()).sum();
+        let scores: BTreeMap<DocumentKind, f32> = logits.iter().map(|(k, l)| (*k, (l - max).exp() / total)).collect();
+        let (best, confidence) = scores
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, p)| (*k, *p))
+            .unwrap_or((DocumentKind::Other, 0.0));
+        let kind = if confidence < CONFIDENCE_THRESHOLD { DocumentKind::Other } else { best };
+        Ok(KindJudgement { kind, confidence, scores })
+    }
+}
+
+/// Up to [`MAX_WINDOWS`] windows of the opening text, cut at whitespace.
+fn windows(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for word in words {
+        if current.len() + word.len() + 1 > WINDOW_CHARS {
+            out.push(std::mem::take(&mut current));
+            if out.len() == MAX_WINDOWS {
+                return out;
+            }
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Fraction (saturating) of a kind's cue phrases found in the text.
+fn cue_score(kind: DocumentKind, lower: &str) -> f32 {
+    let Some((_, cues)) = CUES.iter().find(|(k, _)| *k == kind) else { return 0.0 };
+    let hits = cues.iter().filter(|cue| has_cue(lower, cue)).count() as f32;
+    (hits / CUE_SATURATION).min(1.0)
+}
+
+fn has_cue(lower: &str, cue: &str) -> bool {
+    // Scripts written without spaces between words (CJK) have no word boundaries to check.
+    if !cue.is_ascii() && cue.chars().all(|c| c as u32 >= 0x2E80) {
+        return lower.contains(cue);
+    }
+    if let Some(heading) = cue.strip_prefix('^') {
+        return lower.lines().any(|line| {
+            let line = line.trim_start_matches(|c: char| !c.is_alphanumeric());
+            line.strip_prefix(heading).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+        });
+    }
+    lower.match_indices(cue).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + cue.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cues_match_words_and_line_headings_only() {
+        assert!(has_cue("work\nexperience:\nacme", "^experience"));
+        assert!(has_cue("• skills", "^skills"));
+        assert!(!has_cue("my experience is", "^experience"));
+        assert!(!has_cue("experienced", "^experience"));
+        assert!(has_cue("total: 10", "total"));
+        assert!(!has_cue("totally", "total"));
+        assert_eq!(cue_score(DocumentKind::Transcript, "nothing here"), 0.0);
+        assert!(has_cue("个人简历：教育背景", "教育背景"));
+        assert!(has_cue("requisitos:\n", "requisitos"));
+        assert_eq!(cue_score(DocumentKind::Other, "invoice total subtotal amount due payment"), 1.0);
+    }
+
+    #[test]
+    fn windows_are_bounded() {
+        let text = "word ".repeat(2000);
+        let w = windows(&text);
+        assert_eq!(w.len(), MAX_WINDOWS);
+        assert!(w.iter().all(|w| w.len() <= WINDOW_CHARS));
+        assert!(windows("  \n ").is_empty());
+    }
+}
