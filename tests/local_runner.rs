@@ -1,5 +1,6 @@
-//! The embedded default through the real `personalize` binary: ingest ends
-//! `text_extracted`; a runner killed mid-queue finishes the work on restart.
+//! The embedded default through the real `personalize` binary (with the real
+//! model): ingest extracts, classifies and embeds; search finds passages; a
+//! runner killed mid-queue finishes the work on restart.
 
 use integration_tests::fixtures;
 use serde_json::Value;
@@ -58,7 +59,10 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     assert_eq!(docs.len(), 2);
     for doc in &docs {
         assert_eq!(doc["status"], "text_extracted", "{doc}");
-        assert_eq!(doc["kind"], "unclassified");
+        assert_ne!(doc["kind"], "unclassified", "{doc}");
+        assert!(doc["confidence"].as_f64().is_some_and(|c| c > 0.0 && c <= 1.0), "{doc}");
+        assert!(doc["kind_scores"].as_object().is_some_and(|s| s.len() == 7), "{doc}");
+        assert!(doc["chunks"].as_u64().is_some_and(|c| c >= 1), "embedded: {doc}");
         assert!(doc["document_id"].is_string() && doc["created_at"].is_string());
     }
 
@@ -71,9 +75,30 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     assert!(text.contains("Rust\t5 years"), "{text}");
 
     let pdf = docs.iter().find(|d| d["content_type"] == "pdf").expect("pdf");
+    assert_eq!(pdf["kind"], "resume", "{pdf}");
     let id = pdf["document_id"].as_str().expect("id");
     let text = personalize().arg("--data-dir").arg(&data).args(["text", id]).output().expect("run");
     assert!(String::from_utf8_lossy(&text.stdout).contains("Senior Software Engineer at Acme Corp"));
+
+    // Search answers from the right document, with page and span.
+    let out = personalize()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["search", "how much did she cut cloud costs?", "-k", "3", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let found: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(found["k"], 3);
+    let top = &found["hits"][0];
+    assert_eq!(top["source"], "chunk", "{found}");
+    assert_eq!(top["document_id"], id, "{found}");
+    assert_eq!(top["page"], 1);
+    assert!(top["text"].as_str().is_some_and(|t| t.contains("35%")), "{found}");
+    assert!(top["char_end"].as_u64() > top["char_start"].as_u64());
+    let out = personalize().arg("--data-dir").arg(&data).args(["search", "x", "-k", "99"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 50"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -83,9 +108,11 @@ fn a_runner_killed_mid_queue_finishes_the_work_on_restart() {
     let data = dir.join("data");
     let inputs = dir.join("inputs");
     std::fs::create_dir_all(&inputs).expect("inputs");
-    const FILES: usize = 40;
+    // More files than one worker step takes (8), so some are still queued when it dies.
+    const FILES: usize = 12;
+    const PAGES: usize = 2;
     for i in 0..FILES {
-        std::fs::write(inputs.join(format!("doc{i:02}.pdf")), fixtures::long_pdf(30, i)).expect("write");
+        std::fs::write(inputs.join(format!("doc{i:02}.pdf")), fixtures::long_pdf(PAGES, i)).expect("write");
     }
 
     let mut child = personalize()
@@ -106,7 +133,7 @@ fn a_runner_killed_mid_queue_finishes_the_work_on_restart() {
     assert!(first.contains("text_extracted"), "{first}");
 
     let before = documents(&data);
-    let done_before = before.iter().filter(|d| d["status"] == "text_extracted").count();
+    let done_before = before.iter().filter(|d| d["status"] == "text_extracted" && d["chunks"].is_u64()).count();
     assert_eq!(before.len(), FILES, "every upload was recorded before processing began");
     assert!(done_before < FILES, "the runner finished everything before it was killed; the test proves nothing");
 
@@ -116,7 +143,8 @@ fn a_runner_killed_mid_queue_finishes_the_work_on_restart() {
     assert_eq!(after.len(), FILES);
     for doc in &after {
         assert_eq!(doc["status"], "text_extracted", "{doc}");
-        assert_eq!(doc["pages"], 30);
+        assert_eq!(doc["pages"], PAGES);
+        assert!(doc["chunks"].as_u64().is_some_and(|c| c >= PAGES as u64), "{doc}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,6 +3,8 @@
 #   venv   : ${PERSONALIZATION_CACHE:-~/.cache/personalization}/model-venv (infra/requirements-model.txt)
 #   model  : ${PERSONALIZATION_MODEL_DIR:-$CACHE/models/all-MiniLM-L6-v2} (export_minilm_onnx.py)
 # stdout: exactly one line `export PERSONALIZATION_EMBEDDING_MODEL=<dir>`; everything else on stderr.
+# `--layer DIR` also copies the model into DIR/models/all-MiniLM-L6-v2, the Lambda layer
+# folder template.yaml's ModelLayer points at (build/model-layer), mounted at /opt/models/.
 # Fast path (no pip, no export) when the venv marker matches the requirements hash and the
 # model dir's manifest.json records the pinned source hashes and the current exporter's hash.
 set -euo pipefail
@@ -68,6 +70,13 @@ if ! up_to_date; then
     mv -f "$tmp/$f" "$model_dir/$f"          # same filesystem: atomic renames, manifest last
   done
   up_to_date || { echo "setup_model: export did not produce a valid manifest" >&2; exit 1; }
+fi
+
+if [ "${1:-}" = "--layer" ]; then
+  layer="${2:?--layer needs a folder}/models/all-MiniLM-L6-v2"
+  mkdir -p "$layer"
+  cp -f "$model_dir/model.onnx" "$model_dir/tokenizer.json" "$model_dir/manifest.json" "$layer/"
+  echo "setup_model: layer content in $layer ($(du -sh "$layer" | cut -f1))" >&2
 fi
 
 echo "export PERSONALIZATION_EMBEDDING_MODEL=$model_dir" >&3

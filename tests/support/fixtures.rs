@@ -54,8 +54,14 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
 pub fn resume_pdf() -> Vec<u8> {
     pdf(&[vec![
         "Jane Q. Example".into(),
+        "jane@example.com | +44 20 7946 0958".into(),
+        "Experience".into(),
         "Senior Software Engineer at Acme Corp, 2019 - Present".into(),
         "Reduced cloud spend by 35% across 12 services".into(),
+        "Education".into(),
+        "BSc Computer Science, University of Leeds, 2015".into(),
+        "Skills".into(),
+        "Rust, Go, PostgreSQL, Kubernetes, Terraform".into(),
     ]])
 }
 

@@ -208,6 +208,8 @@ const TEMPERATURE: f32 = 0.05;
 const CUE_WEIGHT: f32 = 4.0;
 /// Cue hits that count as a full cue.
 const CUE_SATURATION: f32 = 4.0;
+/// Below this similarity to every description, with no cue, the kind is `other`.
+pub const MIN_SIMILARITY: f32 = 0.25;
 /// Below this confidence the kind is `other`.
 pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
 
@@ -220,6 +222,9 @@ pub struct KindJudgement {
     pub confidence: f32,
     /// Probability of every kind.
     pub scores: BTreeMap<DocumentKind, f32>,
+    /// Highest cosine similarity of the text to any description: how much the
+    /// document looks like any known kind at all.
+    pub best_similarity: f32,
 }
 
 /// The zero-shot classifier: description vectors computed once per container.
@@ -243,21 +248,23 @@ impl KindClassifier {
         let windows = windows(&text);
         if windows.is_empty() {
             let scores = self.prototypes.iter().map(|(k, _)| (*k, 0.0)).collect();
-            return Ok(KindJudgement { kind: DocumentKind::Other, confidence: 0.0, scores });
+            return Ok(KindJudgement { kind: DocumentKind::Other, confidence: 0.0, scores, best_similarity: 0.0 });
         }
         let refs: Vec<&str> = windows.iter().map(String::as_str).collect();
         let vectors = self.embedder.embed(&refs)?;
         let lower = text.to_lowercase();
-        let logits: Vec<(DocumentKind, f32)> = self
-            .prototypes
-            .iter()
-            .map(|(kind, protos)| {
-                // Best window against best description.
-                let similarity =
-                    vectors.iter().flat_map(|v| protos.iter().map(move |p| cosine(v, p))).fold(f32::MIN, f32::max);
-                (*kind, similarity / TEMPERATURE + CUE_WEIGHT * cue_score(*kind, &lower))
-            })
-            .collect();
+        let mut best_similarity = f32::MIN;
+        let mut best_cue = 0f32;
+        let mut logits: Vec<(DocumentKind, f32)> = Vec::with_capacity(self.prototypes.len());
+        for (kind, protos) in &self.prototypes {
+            // Best window against best description.
+            let similarity =
+                vectors.iter().flat_map(|v| protos.iter().map(move |p| cosine(v, p))).fold(f32::MIN, f32::max);
+            let cue = cue_score(*kind, &lower);
+            best_similarity = best_similarity.max(similarity);
+            best_cue = best_cue.max(cue);
+            logits.push((*kind, similarity / TEMPERATURE + CUE_WEIGHT * cue));
+        }
         let max = logits.iter().map(|(_, l)| *l).fold(f32::MIN, f32::max);
         let total: f32 = logits.iter().map(|(_, l)| (l - max).exp()).sum();
         let scores: BTreeMap<DocumentKind, f32> = logits.iter().map(|(k, l)| (*k, (l - max).exp() / total)).collect();
@@ -266,8 +273,11 @@ impl KindClassifier {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(k, p)| (*k, *p))
             .unwrap_or((DocumentKind::Other, 0.0));
-        let kind = if confidence < CONFIDENCE_THRESHOLD { DocumentKind::Other } else { best };
-        Ok(KindJudgement { kind, confidence, scores })
+        // Relative scores always name a winner; a text like none of the
+        // descriptions and with no cue at all is not a career document.
+        let unrelated = best_similarity < MIN_SIMILARITY && best_cue == 0.0;
+        let kind = if confidence < CONFIDENCE_THRESHOLD || unrelated { DocumentKind::Other } else { best };
+        Ok(KindJudgement { kind, confidence, scores, best_similarity })
     }
 }
 

@@ -6,10 +6,11 @@ use anyhow::{Context, Result};
 use api::auth::{JwtConfig, KeySource, Secret};
 use api::{AppState, DocumentView, JwtVerifier, PagesView, Problem};
 use bytes::Bytes;
-use classify::Classifier;
+use classify::{Classifier, KindClassifier};
+use embed::EmbedService;
 use domain::{DocumentId, DocumentRecord, DocumentStatus, Limits, PageText, UserId};
-use embedded::{EmbeddedDb, FsBlobStore, RedbQueue, RedbTableStore};
-use ports::{BlobStore, NoOcr, Ports, QueueConsumer, QueueName};
+use embedded::{EmbeddedDb, FsBlobStore, RedbQueue, RedbTableStore, RedbVectorStore};
+use ports::{BlobStore, NoOcr, Ports, QueueConsumer, QueueName, TextEmbedder, VectorStore};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,9 @@ pub struct Local {
     queue: Arc<RedbQueue>,
     notifier: Arc<NotifyingBlobStore>,
     classifier: Classifier,
+    embedder: Arc<dyn TextEmbedder>,
+    vectors: Arc<dyn VectorStore>,
+    embed: EmbedService,
     uploads: UploadService,
     documents: DocumentRepo,
     user: UserId,
@@ -34,10 +38,17 @@ pub struct Local {
 }
 
 impl Local {
-    /// Opens (or creates) the data dir. Only one process may hold it.
+    /// Opens (or creates) the data dir and loads the embedding model (set up on
+    /// first start). Only one process may hold the data dir.
     pub async fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+        let chunking = platform::chunk_config()?;
+        let model = crate::model::model_dir()?;
+        let embedder = embedding::Embedder::load(&model)?.with_max_tokens(chunking.size)?;
+        let embedder: Arc<dyn TextEmbedder> = Arc::new(embedder);
+        let kinds = Arc::new(KindClassifier::new(embedder.clone())?);
         let db = EmbeddedDb::open(data_dir)?;
+        let vectors: Arc<dyn VectorStore> = Arc::new(RedbVectorStore::new(db.clone()));
         let queue = Arc::new(RedbQueue::new(db.clone(), MAX_RECEIVES));
         let files: Arc<dyn BlobStore> = Arc::new(FsBlobStore::new(data_dir));
         let notifier = Arc::new(NotifyingBlobStore::new(files, queue.clone()));
@@ -51,7 +62,10 @@ impl Local {
         let secret = signing_secret(data_dir)?;
         let limits = Limits::default();
         Ok(Self {
-            classifier: Classifier::new(ports.clone(), limits, MAX_RECEIVES),
+            classifier: Classifier::new(ports.clone(), limits, MAX_RECEIVES).with_kinds(kinds),
+            embed: EmbedService::new(ports.clone(), vectors.clone(), embedder.clone(), chunking, MAX_RECEIVES),
+            embedder,
+            vectors,
             uploads: UploadService::new(ports.clone(), limits),
             documents: DocumentRepo::new(ports.table.clone()),
             ports,
@@ -93,14 +107,28 @@ impl Local {
         }
     }
 
-    /// Receives and processes one batch of classify messages.
-    pub async fn step(&self) -> Result<usize> {
-        Ok(worker::step(self.queue.as_ref(), &self.classifier).await?)
+    fn stages(&self) -> worker::Stages<'_> {
+        worker::Stages { classify: &self.classifier, embed: &self.embed }
     }
 
-    /// Messages waiting in (or in flight on) the classify queue.
+    /// Receives and processes one batch from each stage's queue.
+    pub async fn step(&self) -> Result<usize> {
+        Ok(worker::step(self.queue.as_ref(), &self.stages()).await?)
+    }
+
+    /// Messages waiting in (or in flight on) the classify and embed queues.
     pub async fn pending_messages(&self) -> Result<usize> {
-        Ok(self.queue.depth(QueueName::Classify).await?)
+        Ok(self.queue.depth(QueueName::Classify).await? + self.queue.depth(QueueName::Embed).await?)
+    }
+
+    /// Semantic search over the local user's chunks and facts (what `GET /search` answers).
+    pub async fn search(&self, query: &str, k: usize) -> Result<std::result::Result<api::SearchResponse, Problem>> {
+        let params = api::search::SearchParams { q: Some(query.to_owned()), k: Some(k.to_string()) };
+        let (q, k) = match api::search::validate(&params) {
+            Ok(valid) => valid,
+            Err(problem) => return Ok(Err(problem)),
+        };
+        Ok(api::search::search(self.embedder.clone(), self.vectors.as_ref(), &self.user, q, k).await)
     }
 
     pub async fn document(&self, id: &DocumentId) -> Result<Option<DocumentView>> {
@@ -132,8 +160,10 @@ impl Local {
             keys: KeySource::Hs256(Secret::new(self.secret.clone())),
         };
         let verifier = Arc::new(JwtVerifier::new(&config)?);
-        let state = AppState::new(self.ports.clone(), verifier, Limits::default());
-        let router = upload::router(state);
+        let state = AppState::new(self.ports.clone(), verifier.clone(), Limits::default());
+        let search = api::SearchState { verifier, embedder: self.embedder.clone(), vectors: self.vectors.clone() };
+        let router = upload::router(state)
+            .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)));
         let pending = self.recover().await?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -144,7 +174,7 @@ impl Local {
 
         let worker = tokio::spawn(async move {
             loop {
-                match worker::step(self.queue.as_ref(), &self.classifier).await {
+                match worker::step(self.queue.as_ref(), &self.stages()).await {
                     Ok(0) => tokio::time::sleep(Duration::from_millis(200)).await,
                     Ok(_) => {}
                     Err(e) => {

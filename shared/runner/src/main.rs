@@ -3,6 +3,7 @@
 //! database for the table and the queues, no OCR).
 
 mod local;
+mod model;
 mod trigger;
 mod worker;
 
@@ -53,6 +54,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Semantic search over the local user's documents (what `GET /search` answers).
+    Search {
+        query: String,
+        /// Number of hits (1 to 50).
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+        /// The JSON `GET /search` returns.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a bearer token for the local user, for calling `serve`.
     Token {
         #[arg(long, default_value_t = 3600)]
@@ -94,6 +105,19 @@ async fn run(cli: Cli) -> Result<()> {
             let local = Local::open(&cli.data_dir).await?;
             for doc in local.documents().await? {
                 print_document(&doc, None, json)?;
+            }
+            Ok(())
+        }
+        Command::Search { query, k, json } => {
+            let local = Local::open(&cli.data_dir).await?;
+            let response = match local.search(&query, k).await? {
+                Ok(response) => response,
+                Err(problem) => anyhow::bail!("{} ({})", problem.detail, problem.code),
+            };
+            if json {
+                println!("{}", serde_json::to_string(&response)?);
+            } else {
+                print_hits(&response);
             }
             Ok(())
         }
@@ -156,7 +180,7 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
     }
 
     let mut pending: HashSet<DocumentId> = accepted.iter().map(|(id, _)| *id).collect();
-    bar.set_message("extracting text");
+    bar.set_message("extracting, classifying and embedding");
     let mut stdout = std::io::stdout().lock();
     // Work until every document of this run is terminal and nothing is queued
     // (which also finishes work left by an earlier run).
@@ -164,8 +188,10 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
         let handled = local.step().await?;
         let mut done = Vec::new();
         for id in &pending {
+            // Done when terminal and, with text, embedded (or failed on the way).
             if let Some(doc) = local.document(id).await?
                 && doc.status.is_terminal()
+                && (doc.status != domain::DocumentStatus::TextExtracted || doc.chunks.is_some())
             {
                 done.push((*id, doc));
             }
@@ -199,15 +225,42 @@ fn print_document_to(out: &mut impl Write, doc: &DocumentView, file: Option<&Pat
         writeln!(out, "{}", serde_json::to_string(doc)?)?;
     } else {
         let reason = doc.reason.as_ref().map(|r| format!(" ({}: {})", r.code, r.detail)).unwrap_or_default();
-        let summary = match (doc.pages, doc.text_chars) {
+        let mut summary = match (doc.pages, doc.text_chars) {
             (Some(p), Some(c)) => format!(", {p} page(s), {c} characters"),
             _ => String::new(),
         };
+        if let Some(chunks) = doc.chunks {
+            summary.push_str(&format!(", {chunks} chunk(s)"));
+        }
+        if doc.kind != domain::DocumentKind::Unclassified {
+            let kind = serde_json::to_value(doc.kind)?;
+            summary.push_str(&format!(", {} ({:.2})", kind.as_str().unwrap_or("?"), doc.confidence.unwrap_or(0.0)));
+        }
         let name = file.map(|f| f.display().to_string()).unwrap_or_else(|| doc.filename.clone());
         writeln!(out, "{}  {}  {}{}{}", doc.document_id, doc.status, name, summary, reason)?;
     }
     out.flush()?;
     Ok(())
+}
+
+fn print_hits(response: &api::SearchResponse) {
+    if response.hits.is_empty() {
+        println!("no matches for {:?}", response.query);
+    }
+    for (rank, hit) in response.hits.iter().enumerate() {
+        match &hit.source {
+            ports::HitSource::Chunk { document_id, page, char_start, char_end, text, .. } => {
+                let snippet: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let snippet: String = snippet.chars().take(160).collect();
+                println!(
+                    "{:>2}. {:.3}  {document_id} p.{page} [{char_start}..{char_end}]  {snippet}",
+                    rank + 1,
+                    hit.score
+                );
+            }
+            ports::HitSource::Fact { fact_id } => println!("{:>2}. {:.3}  fact {fact_id}", rank + 1, hit.score),
+        }
+    }
 }
 
 fn print_rejection(file: &Path, problem: &api::Problem, json: bool) -> Result<()> {

@@ -1,24 +1,43 @@
-//! The background worker: polls the embedded classify queue and runs the same
-//! `Classifier` the Lambda function runs.
+//! The background worker: polls the embedded queues and runs the same
+//! `Classifier` and `EmbedService` the Lambda functions run.
 
-use classify::{Classifier, MessageOutcome};
 use ports::{QueueConsumer, QueueError, QueueName};
 
 /// Seconds a received message stays hidden while it is processed.
 const VISIBILITY_SECS: u64 = 300;
 
-/// Receives and processes one batch; returns how many messages it handled.
-pub async fn step(consumer: &dyn QueueConsumer, classifier: &Classifier) -> Result<usize, QueueError> {
-    let messages = consumer.receive(QueueName::Classify, 8, VISIBILITY_SECS).await?;
-    for message in &messages {
-        match classifier.process_message(&message.body, message.receive_count).await {
-            MessageOutcome::Ack => consumer.ack(QueueName::Classify, &message.receipt).await?,
-            MessageOutcome::Retry(_) => {
+/// What the embedded queues deliver to.
+pub struct Stages<'a> {
+    pub classify: &'a classify::Classifier,
+    pub embed: &'a embed::EmbedService,
+}
+
+/// Receives and processes one batch from each stage's queue; returns how many
+/// messages it handled.
+pub async fn step(consumer: &dyn QueueConsumer, stages: &Stages<'_>) -> Result<usize, QueueError> {
+    let mut handled = 0;
+    for queue in [QueueName::Classify, QueueName::Embed] {
+        let messages = consumer.receive(queue, 8, VISIBILITY_SECS).await?;
+        for message in &messages {
+            let retry = match queue {
+                QueueName::Classify => matches!(
+                    stages.classify.process_message(&message.body, message.receive_count).await,
+                    classify::MessageOutcome::Retry(_)
+                ),
+                _ => matches!(
+                    stages.embed.process_message(&message.body, message.receive_count).await,
+                    embed::MessageOutcome::Retry(_)
+                ),
+            };
+            if retry {
                 // Exponential backoff, capped: 2, 4, 8 ... 30 seconds.
                 let delay = 2u64.saturating_pow(message.receive_count.min(5)).min(30);
-                consumer.nack(QueueName::Classify, &message.receipt, delay).await?;
+                consumer.nack(queue, &message.receipt, delay).await?;
+            } else {
+                consumer.ack(queue, &message.receipt).await?;
             }
         }
+        handled += messages.len();
     }
-    Ok(messages.len())
+    Ok(handled)
 }

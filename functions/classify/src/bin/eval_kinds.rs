@@ -55,10 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("----\n{}\n----", text.chars().take(700).collect::<String>());
         }
         println!(
-            "{}  {path}: expected {expected:?}, got {:?} ({:.2}) [{}]",
+            "{}  {path}: expected {expected:?}, got {:?} ({:.2}, sim {:.2}) [{}]",
             if ok { "ok  " } else { "MISS" },
             judgement.kind,
             judgement.confidence,
+            judgement.best_similarity,
             scores.join(" ")
         );
     }
