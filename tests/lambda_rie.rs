@@ -1,10 +1,10 @@
-//! The built `upload` and `classify` bootstraps under the Lambda runtime
+//! The built `upload`, `classify` and `embed` bootstraps under the Lambda runtime
 //! interface emulator that aws-sam-cli ships (what `sam local invoke` runs in
 //! its container), fed the files in `events/`, against moto.
 
 use api::auth::mint_hs256;
 use domain::{DocumentId, DocumentStatus, UserId};
-use integration_tests::{fixtures, moto};
+use integration_tests::{fixtures, moto, pg};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -115,7 +115,7 @@ fn dechunk(body: &str) -> String {
 }
 
 #[tokio::test]
-async fn upload_and_classify_bootstraps_answer_the_sample_events() {
+async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() {
     let config = moto::sdk_config().await;
     let s3 = moto::s3_client(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
@@ -126,6 +126,10 @@ async fn upload_and_classify_bootstraps_answer_the_sample_events() {
     moto::create_table(&dynamo, &table).await;
     let (_classify_url, classify_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-classify"), 4).await;
     let (extract_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-extract"), 4).await;
+    let (embed_url, embed_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-embed"), 4).await;
+    let (insight_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-insight"), 4).await;
+    let model = std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
+        .expect("PERSONALIZATION_EMBEDDING_MODEL (infra/scripts/setup_model.sh; .ci/run sets it)");
 
     let aws_env = |extra: Vec<(&'static str, String)>| {
         let mut env: Vec<(&str, String)> = vec![
@@ -179,7 +183,9 @@ async fn upload_and_classify_bootstraps_answer_the_sample_events() {
         "classify",
         &aws_env(vec![
             ("EXTRACT_QUEUE_URL", extract_url.clone()),
+            ("EMBED_QUEUE_URL", embed_url.clone()),
             ("CLASSIFY_DLQ_URL", classify_dlq.clone()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
             ("MAX_RECEIVE_COUNT", "4".into()),
             ("OCR_ENGINE", "none".into()),
         ]),
@@ -195,6 +201,8 @@ async fn upload_and_classify_bootstraps_answer_the_sample_events() {
         .expect("get")
         .expect("record");
     assert_eq!(record.status, DocumentStatus::TextExtracted, "{:?}", record.reason);
+    assert_eq!(record.kind, domain::DocumentKind::Resume, "{:?}", record.kind_scores);
+    assert!(record.confidence.is_some_and(|c| c >= 0.5));
 
     let response = invoke(&classify, "classify/sqs-poison.json", &[]).await;
     assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
@@ -206,4 +214,63 @@ async fn upload_and_classify_bootstraps_answer_the_sample_events() {
     assert_eq!(test_event["batchItemFailures"], Value::Array(vec![]), "{test_event}");
     let extracted = sqs.receive_message().queue_url(&extract_url).wait_time_seconds(1).send().await.expect("receive");
     assert_eq!(extracted.messages().len(), 1, "exactly one classified event");
+
+    // embed, on PostgreSQL + pgvector, with the sample event.
+    let database = pg::fresh_database().await;
+    let embed = start(
+        "embed",
+        &aws_env(vec![
+            ("INSIGHT_QUEUE_URL", insight_url.clone()),
+            ("EMBED_DLQ_URL", embed_dlq.clone()),
+            ("DATABASE_URL", database.clone()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
+        ]),
+    );
+    let sha = record.sha256.clone().expect("content hash");
+    let replacements = [("{{USER}}", user), ("{{DOC}}", doc.as_str()), ("{{SHA}}", sha.as_str())];
+    let response = invoke(&embed, "embed/sqs-document-classified.json", &replacements).await;
+    assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
+    let table_store = Arc::new(aws_adapters::DynamoTableStore::new(&config, table.clone()));
+    let record = DocumentRepo::new(table_store)
+        .get(&UserId::parse(user).expect("user"), &DocumentId::parse(&doc).expect("doc"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert!(record.chunks.is_some_and(|c| c >= 1), "{record:?}");
+    let updated = sqs.receive_message().queue_url(&insight_url).wait_time_seconds(1).send().await.expect("receive");
+    let bodies: Vec<Value> =
+        updated.messages().iter().filter_map(|m| serde_json::from_str(m.body().unwrap_or_default()).ok()).collect();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["type"], "personalization.knowledge.updated");
+    assert_eq!(bodies[0]["data"]["document_id"], doc.as_str());
+    let again = invoke(&embed, "embed/sqs-document-classified.json", &replacements).await;
+    assert_eq!(again["batchItemFailures"], Value::Array(vec![]), "{again}");
+    drop(embed);
+
+    // The search API (the same binary), through the HTTP API event.
+    let search = start(
+        "embed",
+        &aws_env(vec![
+            ("EMBED_HANDLER", "search".into()),
+            ("JWT_ISSUER", "rie-test".into()),
+            ("JWT_AUDIENCE", "personalization".into()),
+            ("JWT_HS256_SECRET", SECRET.into()),
+            ("DATABASE_URL", database.clone()),
+            ("DATABASE_MIGRATE", "false".into()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
+        ]),
+    );
+    let query = [("{{TOKEN}}", token.as_str()), ("{{USER}}", user), ("{{QUERY}}", "which%20programming%20languages")];
+    let found = invoke(&search, "embed/get-search.json", &query).await;
+    assert_eq!(found["statusCode"], 200, "{found}");
+    let body: Value = serde_json::from_str(found["body"].as_str().expect("body")).expect("json body");
+    let hits = body["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty() && hits.len() <= 3, "{body}");
+    assert_eq!(hits[0]["document_id"], doc.as_str());
+    assert_eq!(hits[0]["page"], 1);
+    let stranger = mint_hs256(SECRET.as_bytes(), "rie-test", "personalization", "rie-stranger", 600);
+    let query = [("{{TOKEN}}", stranger.as_str()), ("{{USER}}", "rie-stranger"), ("{{QUERY}}", "programming")];
+    let none = invoke(&search, "embed/get-search.json", &query).await;
+    let body: Value = serde_json::from_str(none["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["hits"], Value::Array(vec![]), "another user finds nothing: {body}");
 }
