@@ -19,8 +19,11 @@ pub struct ChunkConfig {
 }
 
 impl ChunkConfig {
-    /// The default: 512 tokens with 50 of overlap (see the README for the measurement).
-    pub const DEFAULT: Self = Self { size: 512, overlap: 50 };
+    /// The default: 256 tokens with 50 of overlap. The model was trained on
+    /// inputs up to 256 tokens, and on the labelled test documents 256-token
+    /// chunks ranked answers better than 512-token ones (MRR 0.544 against
+    /// 0.497; README "Chunking") and embed 1.8 times faster.
+    pub const DEFAULT: Self = Self { size: 256, overlap: 50 };
     /// Special tokens the model adds to every input.
     pub const SPECIAL_TOKENS: usize = 2;
 
