@@ -332,3 +332,41 @@ async fn a_bad_message_is_dead_lettered_and_a_transient_failure_is_retried_alone
     assert_eq!(exhausted.status, DocumentStatus::Failed);
     assert_eq!(exhausted.reason.map(|r| r.code).as_deref(), Some("retries_exhausted"));
 }
+
+#[tokio::test]
+async fn facts_get_one_vector_each_and_are_found_by_search() {
+    let stack = stack().await;
+    let service = stack.service(stack.vectors.clone());
+    let user = UserId::parse("embed-facts").unwrap();
+    let event = Envelope::new(
+        EventType::FactExtracted,
+        domain::FactExtracted::VERSION,
+        user.clone(),
+        "facts-1",
+        domain::FactExtracted {
+            document_id: None,
+            facts: vec![
+                domain::FactText { fact_id: "f-kafka".into(), text: "Built streaming pipelines with Kafka".into() },
+                domain::FactText { fact_id: "f-degree".into(), text: "MSc Computer Science, Edinburgh".into() },
+                domain::FactText { fact_id: "f-empty".into(), text: "   ".into() },
+            ],
+        },
+    );
+    let body = serde_json::to_string(&event).unwrap();
+    let response = service.handle_batch(sqs_event(&[("f1", &body)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(stack.embedder.texts.load(Ordering::SeqCst), 2, "blank facts are not embedded");
+    let hits = stack.search(user.as_str(), "event streaming experience", 2).await;
+    assert_eq!(hits[0].source, HitSource::Fact { fact_id: "f-kafka".into() }, "{hits:?}");
+    assert_eq!(hits.len(), 2);
+    let events = stack.drain(&stack.insight_url).await;
+    let updated: Value = serde_json::from_str(&events[0].0).unwrap();
+    assert_eq!((updated["data"]["facts"].as_u64(), updated["data"]["computed"].as_u64()), (Some(2), Some(2)));
+
+    // Redelivered: the same rows, no new embeddings, an event with the same id.
+    service.handle_batch(sqs_event(&[("f1", &body)])).await;
+    assert_eq!(stack.embedder.texts.load(Ordering::SeqCst), 2);
+    assert_eq!(stack.search(user.as_str(), "event streaming experience", 10).await.len(), 2);
+    let again: Value = serde_json::from_str(&stack.drain(&stack.insight_url).await[0].0).unwrap();
+    assert_eq!(again["id"], updated["id"]);
+}

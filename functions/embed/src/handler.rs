@@ -6,10 +6,12 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use domain::chunking::{ChunkConfig, TextChunk};
 use domain::{
-    DocumentClassified, DocumentId, DocumentStatus, Envelope, EventType, KnowledgeUpdated, PageText, Reason, UserId,
+    DocumentClassified, DocumentId, DocumentStatus, Envelope, EventType, FactExtracted, KnowledgeUpdated, PageText,
+    Reason, UserId,
 };
 use ports::{
-    BlobError, ChunkVector, EmbedderTokens, Ports, QueueName, Retryable, StoreError, TextEmbedder, VectorStore,
+    BlobError, ChunkVector, EmbedderTokens, FactVector, Ports, QueueName, Retryable, StoreError, TextEmbedder,
+    VectorStore,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -182,6 +184,14 @@ impl EmbedService {
                 let _entered = span.enter();
                 self.embed_document(&envelope.user_id, &data).await
             }
+            EventType::FactExtracted => {
+                let data: FactExtracted = serde_json::from_value(envelope.data).map_err(|e| {
+                    EmbedError::permanent(None, "malformed_message", format!("fact.extracted data: {e}"))
+                })?;
+                let span = tracing::info_span!("embed_facts", user = %envelope.user_id.log_hash(), stage = "embed");
+                let _entered = span.enter();
+                self.embed_facts(&envelope.user_id, envelope.id, &data).await
+            }
             other => Err(EmbedError::permanent(
                 None,
                 "unsupported_event",
@@ -222,7 +232,8 @@ impl EmbedService {
             .map_err(|e| EmbedError::permanent(Some(doc.clone()), "malformed_text", e.to_string()))?;
 
         let chunks = self.chunk(pages, &doc).await?;
-        let (vectors, computed) = self.vectors_for(user, &chunks, &doc).await?;
+        let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
+        let (vectors, computed) = self.cached_vectors(user, &texts, Some(&doc)).await?;
         let model = self.embedder.model_version().to_owned();
         let rows: Vec<ChunkVector> = chunks
             .iter()
@@ -266,6 +277,56 @@ impl EmbedService {
         Ok(Some(report))
     }
 
+    /// One vector per fact (from the cache where possible), upserted by fact id;
+    /// a redelivery rewrites the same rows and re-sends an event with the same id.
+    async fn embed_facts(
+        &self,
+        user: &UserId,
+        event_id: impl std::fmt::Display,
+        event: &FactExtracted,
+    ) -> Result<Option<EmbedReport>, EmbedError> {
+        let facts: Vec<&domain::FactText> = event.facts.iter().filter(|f| !f.text.trim().is_empty()).collect();
+        if facts.is_empty() {
+            return Ok(None);
+        }
+        let doc = event.document_id.map(|d| (user.clone(), d));
+        let texts: Vec<String> = facts.iter().map(|f| f.text.clone()).collect();
+        let (vectors, computed) = self.cached_vectors(user, &texts, doc.as_ref()).await?;
+        let model = self.embedder.model_version().to_owned();
+        let rows: Vec<FactVector> = facts
+            .iter()
+            .zip(vectors)
+            .map(|(f, embedding)| FactVector { fact_id: f.fact_id.clone(), model: model.clone(), embedding })
+            .collect();
+        let failed = |what: &str, e: &dyn std::fmt::Display, retryable: bool| {
+            if retryable {
+                EmbedError::Retryable(format!("{what}: {e}"))
+            } else {
+                EmbedError::Permanent {
+                    document: doc.clone(),
+                    reason: Reason::new("dependency_error", format!("{what}: {e}")),
+                }
+            }
+        };
+        self.vectors.upsert_facts(user, &rows).await.map_err(|e| failed("vectors", &e, e.is_retryable()))?;
+        let report = EmbedReport { chunks: 0, computed };
+        let updated = Envelope::new(
+            EventType::KnowledgeUpdated,
+            KnowledgeUpdated::VERSION,
+            user.clone(),
+            &format!("{event_id}#embed-facts"),
+            KnowledgeUpdated { document_id: event.document_id, chunks: 0, facts: rows.len() as u32, computed, model },
+        );
+        let body = serde_json::to_string(&updated).map_err(|e| EmbedError::Retryable(e.to_string()))?;
+        self.ports
+            .queue
+            .send(QueueName::Insight, &body, &[("event_type", "personalization.knowledge.updated")])
+            .await
+            .map_err(|e| failed("queue", &e, e.is_retryable()))?;
+        tracing::info!(facts = rows.len(), computed, "facts embedded");
+        Ok(Some(report))
+    }
+
     /// Chunks the pages on a blocking thread (tokenising is CPU work).
     async fn chunk(&self, pages: Vec<PageText>, doc: &(UserId, DocumentId)) -> Result<Vec<TextChunk>, EmbedError> {
         let embedder = self.embedder.clone();
@@ -278,19 +339,19 @@ impl EmbedService {
         .map_err(|e| EmbedError::permanent(Some(doc.clone()), "chunking_failed", e))
     }
 
-    /// One vector per chunk, from the cache where possible. Returns the vectors
+    /// One vector per text, from the cache where possible. Returns the vectors
     /// and how many the model computed.
-    async fn vectors_for(
+    async fn cached_vectors(
         &self,
         user: &UserId,
-        chunks: &[TextChunk],
-        doc: &(UserId, DocumentId),
+        texts: &[String],
+        doc: Option<&(UserId, DocumentId)>,
     ) -> Result<(Vec<Vec<f32>>, u32), EmbedError> {
         let model = self.embedder.model_version().to_owned();
-        let hashes: Vec<String> = chunks.iter().map(|c| EmbeddingCache::text_hash(&c.text)).collect();
+        let hashes: Vec<String> = texts.iter().map(|t| EmbeddingCache::text_hash(t)).collect();
         let mut known: HashMap<&str, Vec<f32>> = HashMap::new();
         let mut missing: Vec<(&str, &str)> = Vec::new();
-        for (chunk, hash) in chunks.iter().zip(&hashes) {
+        for (text, hash) in texts.iter().zip(&hashes) {
             if known.contains_key(hash.as_str()) || missing.iter().any(|(h, _)| *h == hash.as_str()) {
                 continue;
             }
@@ -298,7 +359,7 @@ impl EmbedService {
                 Some(vector) if vector.len() == ports::VECTOR_DIMENSIONS => {
                     known.insert(hash, vector);
                 }
-                _ => missing.push((hash, &chunk.text)),
+                _ => missing.push((hash, text)),
             }
         }
         let computed = missing.len() as u32;
@@ -311,7 +372,7 @@ impl EmbedService {
             })
             .await
             .map_err(|e| EmbedError::Retryable(format!("embedding crashed: {e}")))?
-            .map_err(|e| EmbedError::permanent(Some(doc.clone()), "embedding_failed", e.to_string()))?;
+            .map_err(|e| EmbedError::permanent(doc.cloned(), "embedding_failed", e.to_string()))?;
             for ((hash, _), vector) in batch.iter().zip(vectors) {
                 self.cache.put(user, &model, hash, &vector).await?;
                 known.insert(hash, vector);

@@ -226,7 +226,9 @@ mod tests {
     #[test]
     fn lines_count_as_boundaries_and_spans_are_in_characters() {
         let text = "Café Ünïcode ✓ one two three\nsecond line four five six\nthird line seven eight nine";
-        let chunks = chunk_page(&page(text), ChunkConfig::new(14, 2).unwrap(), &Words).unwrap();
+        // Budget 14 tokens: the window would end inside the third line; it ends at its start instead.
+        let chunks = chunk_page(&page(text), ChunkConfig::new(16, 0).unwrap(), &Words).unwrap();
+        assert_eq!(chunks.len(), 2);
         assert_eq!(chunks[0].text, "Café Ünïcode ✓ one two three\nsecond line four five six");
         assert_eq!(chunks[1].text, "third line seven eight nine");
         let chars: Vec<char> = text.chars().collect();

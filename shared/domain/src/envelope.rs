@@ -67,6 +67,27 @@ impl DocumentClassified {
     pub const VERSION: u32 = 1;
 }
 
+/// `personalization.fact.extracted` v1: facts whose text is to be embedded
+/// (one vector per fact, keyed by fact id; re-sending a fact replaces its vector).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactExtracted {
+    /// The document the facts came from, when they came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<DocumentId>,
+    pub facts: Vec<FactText>,
+}
+
+impl FactExtracted {
+    pub const VERSION: u32 = 1;
+}
+
+/// A fact's id and the text that stands for it in search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactText {
+    pub fact_id: String,
+    pub text: String,
+}
+
 /// `personalization.knowledge.updated` v1: the user's searchable knowledge changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnowledgeUpdated {

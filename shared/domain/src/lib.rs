@@ -8,7 +8,7 @@ pub mod ids;
 pub mod limits;
 
 pub use document::{ContentType, DocumentKind, DocumentRecord, DocumentStatus, PageText, Reason, UploadMethod};
-pub use envelope::{DocumentClassified, Envelope, EventType, KnowledgeUpdated};
+pub use envelope::{DocumentClassified, Envelope, EventType, FactExtracted, FactText, KnowledgeUpdated};
 pub use ids::{DocumentId, IdError, UserId};
 pub use limits::Limits;
 

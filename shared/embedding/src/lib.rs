@@ -4,7 +4,8 @@
 //! by `infra/scripts/setup_model.sh`; load it once per process.
 
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
+use tract_linalg::multithread::{Executor, multithread_tract_scope};
 use tract_onnx::prelude::*;
 
 /// Dimensions of every embedding.
@@ -13,6 +14,13 @@ pub const DIMENSIONS: usize = 384;
 pub const MAX_TOKENS: usize = 256;
 /// Longest input the model accepts (its position table).
 pub const MODEL_MAX_TOKENS: usize = 512;
+/// Tokens (batch × padded length) per model call: inputs are sorted by length
+/// and grouped up to this, so short texts are not padded to a long one's length.
+const TOKENS_PER_CALL: usize = 8192;
+/// Inputs per model call at most.
+const MAX_BATCH: usize = 64;
+/// Inputs per thread below which a group is not split across threads.
+const MIN_PER_THREAD: usize = 4;
 
 /// Why the model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +41,8 @@ pub struct Embedder {
     plain: Tokenizer,
     max_tokens: usize,
     version: String,
+    executor: Executor,
+    threads: usize,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -64,8 +74,8 @@ impl Embedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        // Pad to the longest input of each batch, not to the file's fixed length.
-        tokenizer.with_padding(Some(PaddingParams::default()));
+        // Padding is done per length group in `embed`, not by the tokenizer.
+        tokenizer.with_padding(None);
 
         let model = tract_onnx::onnx()
             .model_for_path(dir.join("model.onnx"))
@@ -82,7 +92,8 @@ impl Embedder {
             })
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("model.onnx: {e}")))?;
-        Ok(Self { model, tokenizer, plain, max_tokens: MAX_TOKENS, version })
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        Ok(Self { model, tokenizer, plain, max_tokens: MAX_TOKENS, version, executor: executor(threads), threads })
     }
 
     /// Truncates inputs at `max_tokens` (at most [`MODEL_MAX_TOKENS`]) instead of [`MAX_TOKENS`].
@@ -93,6 +104,17 @@ impl Embedder {
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         self.max_tokens = max_length;
         Ok(self)
+    }
+
+    /// Runs the model on `threads` threads (default: the machine's cores, at most 8).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self.executor = executor(self.threads);
+        self
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Tokens an input may have before truncation, special tokens included.
@@ -117,22 +139,69 @@ impl Embedder {
         Ok(encoding.len())
     }
 
-    /// One unit-length 384-d vector per text, in order. Texts longer than
-    /// [`MAX_TOKENS`] are truncated, as sentence-transformers does.
+    /// One unit-length 384-d vector per text, in order. Texts longer than the
+    /// token limit ([`MAX_TOKENS`] unless changed) are truncated, as
+    /// sentence-transformers does. Inputs are grouped by length so that
+    /// padding stays small.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let encodings =
             self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); encodings.len()];
+        let mut start = 0;
+        while start < order.len() {
+            // Sorted ascending, so the group's last input is its longest.
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < MAX_BATCH
+                && (end - start + 1) * encodings[order[end]].len() <= TOKENS_PER_CALL
+            {
+                end += 1;
+            }
+            let group: Vec<&Encoding> = order[start..end].iter().map(|&i| &encodings[i]).collect();
+            for (&i, vector) in order[start..end].iter().zip(self.run_group(&group)?) {
+                vectors[i] = vector;
+            }
+            start = end;
+        }
+        Ok(vectors)
+    }
+
+    /// Many short inputs: one single-threaded call per thread on a share of
+    /// them (small matrix products do not split well across threads). Few or
+    /// long inputs: one call whose matrix products use every thread.
+    fn run_group(&self, group: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let parts = self.threads.min(group.len() / MIN_PER_THREAD);
+        if parts <= 1 {
+            return self.run(group, &self.executor);
+        }
+        let share = group.len().div_ceil(parts);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                group.chunks(share).map(|part| scope.spawn(move || self.run(part, &Executor::SingleThread))).collect();
+            let mut out = Vec::with_capacity(group.len());
+            for handle in handles {
+                let vectors =
+                    handle.join().map_err(|_| EmbedError::Inference("an embedding thread panicked".into()))??;
+                out.extend(vectors);
+            }
+            Ok(out)
+        })
+    }
+
+    /// One model call on inputs padded to the longest of them.
+    fn run(&self, encodings: &[&Encoding], executor: &Executor) -> Result<Vec<Vec<f32>>, EmbedError> {
         let batch = encodings.len();
-        let length = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
+        let length = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch * length);
         let mut mask = Vec::with_capacity(batch * length);
-        for encoding in &encodings {
+        for encoding in encodings {
             ids.extend(encoding.get_ids().iter().map(|&i| i64::from(i)));
             mask.extend(encoding.get_attention_mask().iter().map(|&m| i64::from(m)));
-            // Padding parameters already pad to the longest; guard anyway.
             for _ in encoding.len()..length {
                 ids.push(0);
                 mask.push(0);
@@ -143,13 +212,18 @@ impl Embedder {
             Tensor::from_shape(&shape, &data).map_err(|e| EmbedError::Inference(e.to_string()))
         };
         let inputs = tvec!(tensor(ids)?.into(), tensor(mask)?.into(), tensor(vec![0i64; batch * length])?.into());
-        let outputs = self.model.run(inputs).map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let outputs = multithread_tract_scope(executor.clone(), || self.model.run(inputs))
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
         let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| EmbedError::Inference(e.to_string()))?;
         if view.shape() != [batch, DIMENSIONS] {
             return Err(EmbedError::Inference(format!("unexpected output shape {:?}", view.shape())));
         }
         Ok(view.outer_iter().map(|row| row.iter().copied().collect()).collect())
     }
+}
+
+fn executor(threads: usize) -> Executor {
+    if threads <= 1 { Executor::SingleThread } else { Executor::multithread_with_name(threads, "embedding") }
 }
 
 impl ports::TextEmbedder for Embedder {

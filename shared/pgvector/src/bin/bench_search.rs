@@ -23,7 +23,8 @@
 //! ```text
 //! bench_search [--url URL] [--users N] [--per-user M] [--queries Q]
 //!              [--text-bytes B] [--layout clustered|interleaved]
-//!              [--ef-search 40,200] [--maintenance-work-mem 4GB] [--skip-hnsw]
+//!              [--embedding-storage main|plain] [--ef-search 40,200]
+//!              [--maintenance-work-mem 4GB] [--skip-hnsw]
 //! ```
 
 use domain::UserId;
@@ -33,7 +34,7 @@ use ports::{HitSource, VECTOR_DIMENSIONS as DIM, VectorStore};
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::time::{Duration, Instant};
-use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, NoTls, SimpleQueryMessage, Statement};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = Error> = std::result::Result<T, E>;
@@ -68,17 +69,21 @@ struct Args {
     users: u32,
     per_user: u32,
     queries: usize,
-    /// Length of each chunk's text; ~2,000 bytes is a 512-token chunk.
+    /// Length of each chunk's text; ~1,000 bytes is a 256-token chunk (the chunker's default).
     text_bytes: usize,
     layout: Layout,
+    /// Storage of the embedding column when not the type's default (`external`,
+    /// which lets PostgreSQL move the vector out of line into TOAST when a row
+    /// is over ~2 kB): `main` or `plain` keep it in the row.
+    embedding_storage: Option<String>,
     ef_search: Vec<u32>,
     maintenance_work_mem: String,
     skip_hnsw: bool,
 }
 
 const USAGE: &str = "usage: bench_search [--url URL (or env DATABASE_URL)] [--users N=1000] [--per-user M=1000]
-       [--queries Q=500] [--text-bytes B=2000] [--layout clustered|interleaved]
-       [--ef-search 40,200] [--maintenance-work-mem 4GB] [--skip-hnsw]";
+       [--queries Q=500] [--text-bytes B=1000] [--layout clustered|interleaved]
+       [--embedding-storage main|plain] [--ef-search 40,200] [--maintenance-work-mem 4GB] [--skip-hnsw]";
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
@@ -86,8 +91,9 @@ fn parse_args() -> Result<Args> {
         users: 1000,
         per_user: 1000,
         queries: 500,
-        text_bytes: 2000,
+        text_bytes: 1000,
         layout: Layout::Clustered,
+        embedding_storage: None,
         ef_search: vec![40, 200],
         maintenance_work_mem: "4GB".into(),
         skip_hnsw: false,
@@ -107,6 +113,13 @@ fn parse_args() -> Result<Args> {
                     "interleaved" => Layout::Interleaved,
                     other => return Err(format!("unknown layout {other}\n{USAGE}").into()),
                 }
+            }
+            "--embedding-storage" => {
+                let storage = value()?;
+                if !matches!(storage.as_str(), "main" | "plain" | "external" | "extended") {
+                    return Err(format!("unknown storage {storage}\n{USAGE}").into());
+                }
+                args.embedding_storage = Some(storage);
             }
             "--ef-search" => {
                 args.ef_search = value()?.split(',').map(str::parse).collect::<Result<_, _>>()?;
@@ -390,8 +403,14 @@ fn ground_truth(sets: &mut [&mut Vec<Query>], per_user: u32) {
 
 /// How a query is run.
 enum Method<'a> {
-    /// `SEARCH_SQL` as the table owner (a superuser: no RLS).
-    Sql(&'a Client, &'a Statement),
+    /// `SEARCH_SQL` as the table owner (a superuser: no RLS), sent as an
+    /// unnamed statement each time like `PgVectorStore` does, so it is always
+    /// planned with the query's values (the vector is parsed once).
+    Sql(&'a Client),
+    /// `SEARCH_SQL` as one named prepared statement: after five runs
+    /// PostgreSQL may switch to a generic plan, where `$2::text::vector` is no
+    /// longer a constant and is parsed again for every row it is compared with.
+    Prepared(&'a Client, &'a Statement),
     /// The production path: `VectorStore::search` in an RLS-scoped transaction.
     Store(&'a PgVectorStore),
 }
@@ -400,7 +419,11 @@ enum Method<'a> {
 async fn run_one(method: &Method<'_>, query: &Query) -> Result<Vec<u32>> {
     let user = user_id(query.user);
     let chunk_ids: Vec<String> = match method {
-        Method::Sql(client, statement) => {
+        Method::Sql(client) => {
+            let rows = client.query(SEARCH_SQL, &[&user, &query.literal]).await?;
+            rows.iter().map(|r| r.get(0)).collect()
+        }
+        Method::Prepared(client, statement) => {
             let rows = client.query(*statement, &[&user, &query.literal]).await?;
             rows.iter().map(|r| r.get(0)).collect()
         }
@@ -475,7 +498,7 @@ fn ms(d: Duration) -> String {
 fn print_row(m: &Measured) {
     let o = &m.outcome;
     println!(
-        "  {:<44} {:<7} p50 {:>7} ms  p99 {:>7} ms  mean {:>7} ms  recall@10 {:.4}  rows/query {:>5.2}  short {}",
+        "  {:<46} {:<6} p50 {:>7} ms  p99 {:>7} ms  mean {:>7} ms  recall@10 {:.4}  rows/query {:>5.2}  short {}",
         m.method,
         m.kind.label(),
         ms(o.p50),
@@ -582,7 +605,7 @@ async fn load(client: &Client, args: &Args) -> Result<u64> {
                 sink.send(Cursor::new(std::mem::take(&mut buf))).await?;
                 buf.reserve(FLUSH_AT + 8192);
             }
-            if sent % 100_000 == 0 {
+            if sent.is_multiple_of(100_000) {
                 eprintln!("  loaded {sent}/{total} rows in {:.0} s", started.elapsed().as_secs_f64());
             }
         }
@@ -631,12 +654,26 @@ async fn print_sizes(client: &Client) -> Result<()> {
     Ok(())
 }
 
+/// A plan line with each vector literal `'[...]'` shortened to `'[…]'`.
+fn elide_vectors(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(256));
+    let mut rest = line;
+    while let Some(start) = rest.find("'[") {
+        let Some(len) = rest[start..].find("]'") else { break };
+        out.push_str(&rest[..start]);
+        out.push_str("'[…]'");
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Prints the plan of `SEARCH_SQL` for one query (with ANALYZE: run for real).
 async fn explain(client: &Client, query: &Query, analyze: bool) -> Result<String> {
     let options = if analyze { "ANALYZE, BUFFERS, COSTS OFF" } else { "COSTS OFF" };
     let rows =
         client.query(&format!("EXPLAIN ({options}) {SEARCH_SQL}"), &[&user_id(query.user), &query.literal]).await?;
-    let plan: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let plan: Vec<String> = rows.iter().map(|r| elide_vectors(r.get(0))).collect();
     for line in &plan {
         println!("    | {line}");
     }
@@ -688,6 +725,10 @@ async fn main() -> Result<()> {
 async fn bench(args: &Args, url: &str) -> Result<()> {
     let mut owner = connect(url).await?;
     let applied = pgvector_store::migrations::up(&mut owner).await?;
+    if let Some(storage) = &args.embedding_storage {
+        // Only in the benchmark's own database: the migrations are unchanged.
+        owner.batch_execute(&format!("ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE {storage}")).await?;
+    }
     let server = owner
         .query_one("SELECT version(), extversion FROM pg_extension, version() WHERE extname = 'vector'", &[])
         .await?;
@@ -702,8 +743,10 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
         settings.get::<_, String>(2)
     );
     let layout = if args.layout == Layout::Clustered { "clustered" } else { "interleaved" };
+    let storage = args.embedding_storage.as_deref().unwrap_or("type default (external)");
     println!(
-        "scale: {} users x {} vectors x {DIM} dims, {} queries per set, text {} bytes/chunk, layout {layout}",
+        "scale: {} users x {} vectors x {DIM} dims, {} queries per set, text {} bytes/chunk, layout {layout}, \
+         embedding storage {storage}",
         args.users, args.per_user, args.queries, args.text_bytes
     );
 
@@ -731,7 +774,6 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
     println!("  ground truth (brute force in Rust) in {:.1} s", started.elapsed().as_secs_f64());
     let sets = [(QueryKind::Near, &near), (QueryKind::Random, &random)];
 
-    let statement = owner.prepare(SEARCH_SQL).await?;
     let store = PgVectorStore::connect(url, None).await?;
     let mut results = Vec::new();
     let mut record = |method: &str, kind: QueryKind, outcome: Outcome| {
@@ -744,14 +786,25 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
     println!("\n== exact: btree index on user_id, top-N sort");
     explain(&owner, &near[0], true).await?;
     for (kind, set) in sets {
-        record(
-            "exact (owner SQL, btree user_id)",
-            kind,
-            measure(&Method::Sql(&owner, &statement), &warmup, set).await?,
-        );
+        record("exact (owner SQL, btree user_id)", kind, measure(&Method::Sql(&owner), &warmup, set).await?);
     }
     for (kind, set) in sets {
         record("exact (PgVectorStore::search, RLS)", kind, measure(&Method::Store(&store), &warmup, set).await?);
+    }
+    // The same SQL as a named prepared statement (what a statement cache or
+    // a pooler's prepared statements would do): shows the generic plan's cost.
+    println!("\n  generic plan of the same SQL (what a reused prepared statement may switch to):");
+    // Simple protocol: EXPLAIN (GENERIC_PLAN) takes the $n placeholders unbound.
+    let generic = owner.simple_query(&format!("EXPLAIN (GENERIC_PLAN, COSTS OFF) {SEARCH_SQL}")).await?;
+    for message in generic {
+        if let SimpleQueryMessage::Row(row) = message {
+            println!("    | {}", row.get(0).unwrap_or_default());
+        }
+    }
+    let statement = owner.prepare(SEARCH_SQL).await?;
+    for (kind, set) in sets {
+        let method = Method::Prepared(&owner, &statement);
+        record("exact (owner, named prepared statement)", kind, measure(&method, &warmup, set).await?);
     }
 
     if !args.skip_hnsw {
@@ -792,7 +845,6 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
         // Force the HNSW path: every btree plan needs a Sort for the ORDER BY,
         // the HNSW index scan returns rows already ordered.
         owner.batch_execute("SET enable_sort = off").await?;
-        let statement = owner.prepare(SEARCH_SQL).await?;
         for ef in &args.ef_search {
             owner.batch_execute(&format!("SET hnsw.ef_search = {ef}")).await?;
             println!("\n== HNSW, ef_search = {ef} (enable_sort = off forces the index)");
@@ -802,7 +854,7 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
             }
             for (kind, set) in sets {
                 let method = format!("HNSW ef_search={ef} (owner SQL)");
-                record(&method, kind, measure(&Method::Sql(&owner, &statement), &warmup, set).await?);
+                record(&method, kind, measure(&Method::Sql(&owner), &warmup, set).await?);
             }
         }
         owner.batch_execute("RESET enable_sort; RESET hnsw.ef_search").await?;
