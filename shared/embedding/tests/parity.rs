@@ -1,6 +1,7 @@
-//! The real model on tract against a reference made independently (a NumPy
-//! float64 BERT, `infra/scripts/make_reference_embeddings.py`), plus tokenizer
-//! edge cases. Needs the model dir from `infra/scripts/setup_model.sh`
+//! The real model on tract against the reference: sentence-transformers on
+//! PyTorch with the same original weights, one sentence at a time
+//! (`infra/scripts/make_reference_embeddings.py`), plus tokenizer edge cases.
+//! Needs the model dir from `infra/scripts/setup_model.sh`
 //! (`PERSONALIZATION_EMBEDDING_MODEL`); `.ci/run` sets it.
 
 use embedding::{DIMENSIONS, Embedder, MAX_TOKENS};

@@ -1,22 +1,33 @@
-//! Embedding benchmark: cold start (load + first embedding) and throughput for
-//! a batch of 32 short sentences and for one 512-token chunk, with tract on 1
-//! and N threads, and Python onnxruntime on the same ONNX file, tokenizer and
-//! inputs in the same run (`infra/scripts/bench_onnxruntime.py`, interpreter
-//! from `PERSONALIZATION_PYTHON`; skipped when unset).
-//! `cargo run --release -p embedding --bin bench_embed -- [MODEL_DIR] [--reps R] [--threads 1,2]`
+//! Embedding benchmark, side by side in one run on the same inputs:
+//! - throughput for a batch of 32 short sentences and for one 512-token chunk,
+//!   per thread count, for tract (this crate), Python onnxruntime on the same
+//!   ONNX file and tokenizer.json, and sentence-transformers on PyTorch with the
+//!   original weights (the old design's stack);
+//! - cold start: a new process from exec to its first embedding, model load
+//!   included (what a new Lambda container pays before its first event).
+//!
+//! The Python engines run `infra/scripts/bench_python_embed.py` with the
+//! interpreter in `PERSONALIZATION_PYTHON` (`eval "$(infra/scripts/bench_venv.sh)"`);
+//! skipped when unset.
+//! `cargo run --release -p embedding --bin bench_embed -- [MODEL_DIR] [--reps R] [--threads 1,2] [--cold-runs N]`
 
 use embedding::Embedder;
+use std::process::Command;
 use std::time::Instant;
+
+type Error = Box<dyn std::error::Error>;
+
+const PYTHON_ENGINES: [&str; 2] = ["onnxruntime", "sentence-transformers"];
+const PYTHON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/scripts/bench_python_embed.py");
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-struct Figures {
+struct Throughput {
     engine: String,
     threads: usize,
-    cold_ms: f64,
     short_ms: f64,
     chunk_ms: f64,
 }
@@ -29,93 +40,140 @@ fn long_text() -> String {
     "Designed and operated distributed data pipelines processing billions of events per day. ".repeat(40)
 }
 
-fn tract(dir: &str, threads: usize, reps: usize) -> Result<Figures, Box<dyn std::error::Error>> {
-    let start = Instant::now();
-    let embedder = Embedder::load(dir.as_ref())?.with_threads(threads);
-    embedder.embed(&["warm-up sentence"])?;
-    let cold_ms = start.elapsed().as_secs_f64() * 1e3;
-    let short = short_sentences();
-    let short: Vec<&str> = short.iter().map(String::as_str).collect();
-    let mut times = Vec::new();
+/// Median of `reps` timed runs after one untimed one, in ms.
+fn time_ms(reps: usize, mut f: impl FnMut() -> Result<(), Error>) -> Result<f64, Error> {
+    f()?;
+    let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
-        embedder.embed(&short)?;
-        times.push(t.elapsed().as_secs_f64());
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let short_ms = median(times) * 1e3;
+    Ok(median(times))
+}
+
+fn tract(dir: &str, threads: usize, reps: usize) -> Result<Throughput, Error> {
+    let embedder = Embedder::load(dir.as_ref())?.with_threads(threads);
+    let short = short_sentences();
+    let short: Vec<&str> = short.iter().map(String::as_str).collect();
+    let short_ms = time_ms(reps, || embedder.embed(&short).map(drop).map_err(Into::into))?;
     let long = long_text();
     let embedder = embedder.with_max_tokens(512)?;
     assert!(embedder.count_tokens(&long)? > 512, "the long text must fill a 512-token chunk");
-    let mut times = Vec::new();
-    for _ in 0..reps {
-        let t = Instant::now();
-        embedder.embed(&[long.as_str()])?;
-        times.push(t.elapsed().as_secs_f64());
-    }
-    Ok(Figures { engine: "tract-onnx 0.23.9".into(), threads, cold_ms, short_ms, chunk_ms: median(times) * 1e3 })
+    let chunk_ms = time_ms(reps, || embedder.embed(&[long.as_str()]).map(drop).map_err(Into::into))?;
+    Ok(Throughput { engine: "tract-onnx 0.23.9".into(), threads, short_ms, chunk_ms })
 }
 
-fn onnxruntime(python: &str, dir: &str, threads: usize, reps: usize) -> Result<Figures, Box<dyn std::error::Error>> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/scripts/bench_onnxruntime.py");
+fn python(python: &str, engine: &str, dir: &str, threads: usize, reps: usize) -> Result<Throughput, Error> {
     let out =
-        std::process::Command::new(python).args([script, dir, &threads.to_string(), &reps.to_string()]).output()?;
+        Command::new(python).args([PYTHON_SCRIPT, engine, dir, &threads.to_string(), &reps.to_string()]).output()?;
     if !out.status.success() {
-        return Err(format!("{script}: {}", String::from_utf8_lossy(&out.stderr)).into());
+        return Err(format!("{PYTHON_SCRIPT} {engine}: {}", String::from_utf8_lossy(&out.stderr)).into());
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let num = |k: &str| v[k].as_f64().ok_or(format!("no {k}"));
-    Ok(Figures {
-        engine: v["engine"].as_str().unwrap_or("onnxruntime").to_owned(),
+    let num = |k: &str| v[k].as_f64().ok_or(format!("{engine}: no {k}"));
+    Ok(Throughput {
+        engine: v["engine"].as_str().unwrap_or(engine).to_owned(),
         threads,
-        cold_ms: num("cold_start_ms")?,
         short_ms: num("short_batch_ms")?,
         chunk_ms: num("chunk_ms")?,
     })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Median wall time of `runs` fresh processes of `command`, each of which loads
+/// a model, embeds one sentence and exits.
+fn cold_start(runs: usize, mut command: impl FnMut() -> Command) -> Result<f64, Error> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = command().output()?;
+        if !out.status.success() {
+            return Err(format!("cold start run failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(times))
+}
+
+/// The child of a tract cold-start run: what the embed function does before
+/// its first event (load, chunk-size limit), then one embedding.
+fn first_embedding(dir: &str) -> Result<(), Error> {
+    let embedder = Embedder::load(dir.as_ref())?.with_max_tokens(256)?;
+    let v = embedder.embed(&["Led a team of 8 engineers"])?;
+    println!("{}", v[0].len());
+    Ok(())
+}
+
+fn main() -> Result<(), Error> {
     let mut dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL").ok();
     let mut reps = 7usize;
+    let mut cold_runs = 5usize;
     let mut threads = vec![1usize, std::thread::available_parallelism().map_or(1, |n| n.get())];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--reps" => reps = args.next().ok_or("--reps N")?.parse()?,
+            "--cold-runs" => cold_runs = args.next().ok_or("--cold-runs N")?.parse()?,
             "--threads" => {
                 threads = args.next().ok_or("--threads 1,2")?.split(',').map(str::parse).collect::<Result<_, _>>()?
             }
+            "--first-embedding" => return first_embedding(&args.next().ok_or("--first-embedding MODEL_DIR")?),
             other => dir = Some(other.to_owned()),
         }
     }
     threads.dedup();
     let dir = dir.ok_or("MODEL_DIR (or PERSONALIZATION_EMBEDDING_MODEL)")?;
-    let python = std::env::var("PERSONALIZATION_PYTHON").ok();
+    let python_bin = std::env::var("PERSONALIZATION_PYTHON").ok();
+    if python_bin.is_none() {
+        eprintln!("PERSONALIZATION_PYTHON is not set: the Python engines are skipped (infra/scripts/bench_venv.sh)");
+    }
+
     let mut rows = Vec::new();
     for &t in &threads {
         rows.push(tract(&dir, t, reps)?);
-        if let Some(python) = &python {
-            rows.push(onnxruntime(python, &dir, t, reps)?);
+        if let Some(py) = &python_bin {
+            for engine in PYTHON_ENGINES {
+                rows.push(python(py, engine, &dir, t, reps)?);
+            }
         }
     }
-    if python.is_none() {
-        eprintln!("PERSONALIZATION_PYTHON is not set: onnxruntime skipped");
-    }
     println!(
-        "{:<22} {:>7} {:>13} {:>16} {:>13} {:>14} {:>12}",
-        "engine", "threads", "cold start ms", "32 short: ms", "sentences/s", "512-tok: ms", "chunks/s"
+        "{:<28} {:>7} {:>14} {:>12} {:>14} {:>10}",
+        "engine", "threads", "32 short: ms", "sentences/s", "512-tok: ms", "chunks/s"
     );
     for r in &rows {
         println!(
-            "{:<22} {:>7} {:>13.0} {:>16.1} {:>13.1} {:>14.1} {:>12.2}",
+            "{:<28} {:>7} {:>14.1} {:>12.1} {:>14.1} {:>10.2}",
             r.engine,
             r.threads,
-            r.cold_ms,
             r.short_ms,
             32e3 / r.short_ms,
             r.chunk_ms,
             1e3 / r.chunk_ms
         );
     }
-    println!("(medians of {reps}; same ONNX file, tokenizer.json and inputs)");
+    println!(
+        "(medians of {reps} after one warm-up; same inputs; onnxruntime on the same ONNX file and tokenizer.json)"
+    );
+
+    let me = std::env::current_exe()?;
+    let tract_cold = cold_start(cold_runs, || {
+        let mut c = Command::new(&me);
+        c.args(["--first-embedding", &dir]);
+        c
+    })?;
+    println!("\ncold start, exec to first embedding (median of {cold_runs} processes):");
+    println!("  {:<28} {tract_cold:>8.0} ms", "tract-onnx 0.23.9");
+    if let Some(py) = &python_bin {
+        let threads = threads.last().copied().unwrap_or(1).to_string();
+        for engine in PYTHON_ENGINES {
+            let ms = cold_start(cold_runs, || {
+                let mut c = Command::new(py);
+                c.args([PYTHON_SCRIPT, engine, &dir, &threads, "0", "--cold"]);
+                c
+            })?;
+            println!("  {engine:<28} {ms:>8.0} ms");
+        }
+    }
     Ok(())
 }

@@ -1,0 +1,68 @@
+//! Where tract spends its time on one input shape: total per op kind (or per
+//! node with `BY_NODE=1`), summed over `REPS` runs after a warm-up, single
+//! threaded. `CONCRETE=1` optimises for the fixed shape instead of symbolic
+//! `batch`/`sequence` dims. Found, for example, that the textbook attention
+//! mask (a broadcast Add over `[b,12,s,s]`) took a quarter of a 512-token run.
+//! `cargo run --release -p embedding --example profile_ops -- MODEL_DIR BATCH LEN`
+
+use std::collections::HashMap;
+use std::time::Instant;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::plan::{SimpleState, eval};
+
+fn main() -> TractResult<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, dir, batch, len] = args.as_slice() else {
+        return Err(TractError::msg("usage: profile_ops MODEL_DIR BATCH LEN"));
+    };
+    let (batch, len): (usize, usize) = (batch.parse()?, len.parse()?);
+    let by_node = std::env::var("BY_NODE").is_ok();
+    let reps: usize = std::env::var("REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+
+    let mut model = tract_onnx::onnx().model_for_path(std::path::Path::new(dir).join("model.onnx"))?;
+    let pooled =
+        model.find_outlet_label("sentence_embedding").ok_or_else(|| TractError::msg("no sentence_embedding output"))?;
+    model.select_output_outlets(&[pooled])?;
+    if std::env::var("CONCRETE").is_ok() {
+        for i in 0..3 {
+            model.set_input_fact(i, i64::fact([batch, len]).into())?;
+        }
+    }
+    let plan = model.into_optimized()?.into_runnable()?;
+    let ids: Vec<i64> = (0..batch * len).map(|i| 1000 + (i % 5000) as i64).collect();
+    let tensor = |v: &[i64]| Tensor::from_shape(&[batch, len], v).map(IntoTValue::into_tvalue);
+
+    let mut totals: HashMap<String, (f64, usize)> = HashMap::new();
+    let mut best = f64::MAX;
+    for rep in 0..=reps {
+        let mut state = SimpleState::new(&plan)?;
+        let inputs = tvec!(tensor(&ids)?, tensor(&vec![1; batch * len])?, tensor(&vec![0; batch * len])?);
+        let start = Instant::now();
+        state.run_plan_with_eval(inputs, |ctx, st, node, input| {
+            let key = if by_node {
+                let shapes: Vec<&[usize]> = input.iter().map(|i| i.shape()).collect();
+                format!("{} {} {shapes:?}", node.op().name(), node.name)
+            } else {
+                node.op().name().to_string()
+            };
+            let t0 = Instant::now();
+            let out = eval(ctx, st, node, input);
+            if rep > 0 {
+                let e = totals.entry(key).or_default();
+                e.0 += t0.elapsed().as_secs_f64() * 1e3;
+                e.1 += 1;
+            }
+            out
+        })?;
+        if rep > 0 {
+            best = best.min(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    println!("best of {reps}: {best:.1} ms");
+    let mut rows: Vec<_> = totals.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+    for (name, (ms, n)) in rows.iter().take(if by_node { usize::MAX } else { 25 }) {
+        println!("{:>9.2} ms/run {:>5} nodes  {name}", ms / reps as f64, n / reps);
+    }
+    Ok(())
+}
