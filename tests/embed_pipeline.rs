@@ -119,7 +119,7 @@ async fn stack() -> Stack {
     };
     let url = pg::fresh_database().await;
     let vectors = Arc::new(PgVectorStore::connect(&url, None).await.expect("pg"));
-    assert_eq!(vectors.migrate().await.expect("migrate"), vec![1]);
+    assert_eq!(vectors.migrate().await.expect("migrate"), vec![1, 2]);
     let embedder = Arc::new(Counting { inner: model(), texts: AtomicUsize::new(0) });
     Stack { sqs, insight_url, embed_dlq, ports, vectors, embedder }
 }

@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 async fn migrated() -> (String, Client) {
     let url = fresh_database().await;
     let mut client = connect(&url).await;
-    assert_eq!(migrations::up(&mut client).await.expect("migrate up"), vec![1]);
+    assert_eq!(migrations::up(&mut client).await.expect("migrate up"), vec![1, 2]);
     (url, client)
 }
 
@@ -59,19 +59,34 @@ async fn tables(c: &Client) -> Vec<(String, bool, bool)> {
     rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
 }
 
-/// As the application role, scoped to `user` (or to nobody): what a query with
+/// Scoped to `user` by the store's own statement (or, with no user, only
+/// switched to the application role): who the session is, what a query with
 /// no user filter sees, and how many rows an unfiltered update touches.
-async fn unfiltered_as(raw: &mut Client, user: Option<&str>) -> (i64, i64, u64) {
+async fn unfiltered_as(raw: &mut Client, user: Option<&str>) -> (String, i64, i64, u64) {
     let tx = raw.transaction().await.expect("tx");
-    tx.batch_execute("SET LOCAL ROLE personalization_app").await.expect("role");
-    if let Some(user) = user {
-        tx.execute("SELECT set_config('app.user_id', $1, true)", &[&user]).await.expect("set");
+    match user {
+        Some(user) => tx.execute(pgvector_store::SCOPE_SQL, &[&user]).await.map(drop).expect("scope"),
+        None => tx.batch_execute("SET LOCAL ROLE personalization_app").await.expect("role"),
     }
+    let role: String = tx.query_one("SELECT current_user::text", &[]).await.expect("role").get(0);
     let chunks: i64 = tx.query_one("SELECT count(*) FROM chunks", &[]).await.expect("count").get(0);
     let facts: i64 = tx.query_one("SELECT count(*) FROM fact_vectors", &[]).await.expect("count").get(0);
     let touched = tx.execute("UPDATE chunks SET text = 'stolen'", &[]).await.expect("update");
     tx.rollback().await.expect("rollback");
-    (chunks, facts, touched)
+    (role, chunks, facts, touched)
+}
+
+/// Storage of the `embedding` column of both tables (`m` main, `e` external).
+async fn embedding_storage(c: &Client) -> Vec<String> {
+    let rows = c
+        .query(
+            "SELECT attstorage::text FROM pg_attribute
+             WHERE attrelid IN ('chunks'::regclass, 'fact_vectors'::regclass) AND attname = 'embedding'",
+            &[],
+        )
+        .await
+        .expect("storage");
+    rows.iter().map(|r| r.get(0)).collect()
 }
 
 #[tokio::test]
@@ -82,13 +97,17 @@ async fn migrations_apply_and_roll_back() {
         vec![("chunks".to_owned(), true, true), ("fact_vectors".to_owned(), true, true)],
         "both tables exist with row-level security enabled and forced"
     );
+    assert_eq!(embedding_storage(&client).await, ["m", "m"], "vectors kept in the row");
     // Applying again is a no-op.
     assert!(migrations::up(&mut client).await.expect("again").is_empty());
+    // One step down undoes 0002 only, then the rest.
+    assert_eq!(migrations::down_to(&mut client, 1).await.expect("down to 1"), vec![2]);
+    assert_eq!(embedding_storage(&client).await, ["e", "e"], "back to pgvector's default");
     assert_eq!(migrations::down_to(&mut client, 0).await.expect("down"), vec![1]);
     assert!(tables(&client).await.is_empty(), "down removed the tables");
     let versions = client.query("SELECT version FROM schema_migrations", &[]).await.expect("versions");
     assert!(versions.is_empty());
-    assert_eq!(migrations::up(&mut client).await.expect("up again"), vec![1]);
+    assert_eq!(migrations::up(&mut client).await.expect("up again"), vec![1, 2]);
 }
 
 #[tokio::test]
@@ -105,9 +124,12 @@ async fn row_level_security_hides_other_users_rows_even_without_a_filter() {
 
     let mut raw = connect(&url).await;
     // No user_id filter at all: only the policy stands in the way.
-    assert_eq!(unfiltered_as(&mut raw, Some("alice")).await, (5, 0, 5));
-    assert_eq!(unfiltered_as(&mut raw, Some("bob")).await, (3, 1, 3));
-    assert_eq!(unfiltered_as(&mut raw, None).await, (0, 0, 0), "no user set: nothing visible");
+    // The owner connection is a superuser, which RLS would not restrain: the
+    // store's scope must switch to the application role.
+    let app = "personalization_app".to_owned();
+    assert_eq!(unfiltered_as(&mut raw, Some("alice")).await, (app.clone(), 5, 0, 5));
+    assert_eq!(unfiltered_as(&mut raw, Some("bob")).await, (app.clone(), 3, 1, 3));
+    assert_eq!(unfiltered_as(&mut raw, None).await, (app, 0, 0, 0), "no user set: nothing visible");
 
     // Writing a row for someone else is refused by the policy's WITH CHECK.
     let tx = raw.transaction().await.expect("tx");

@@ -7,7 +7,8 @@ use crate::{EmbeddedDb, redb_is_transient};
 use async_trait::async_trait;
 use domain::{DocumentId, UserId};
 use ports::{
-    ChunkVector, FactVector, HitSource, SearchHit, VectorError, VectorStore, check_dimensions, cosine, rank_hits,
+    ChunkVector, FactVector, HitSource, SearchHit, VectorError, VectorStore, check_dimensions, cosine_from, dot, norm,
+    rank_hits,
 };
 use redb::{ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,46 @@ impl Entry {
     }
 }
 
-type UserIndex = BTreeMap<String, Entry>;
+/// One user's vectors in key order, the embeddings in one contiguous matrix
+/// (row `i` belongs to `metas[i]`) so a search is one sequential scan.
+#[derive(Debug, Clone, Default)]
+struct UserIndex {
+    keys: Vec<String>,
+    metas: Vec<Meta>,
+    matrix: Vec<f32>,
+    norms: Vec<f64>,
+}
+
+impl UserIndex {
+    fn from_entries(entries: BTreeMap<String, Entry>) -> Self {
+        let mut index = Self {
+            keys: Vec::with_capacity(entries.len()),
+            metas: Vec::with_capacity(entries.len()),
+            matrix: Vec::with_capacity(entries.len() * ports::VECTOR_DIMENSIONS),
+            norms: Vec::with_capacity(entries.len()),
+        };
+        for (key, entry) in entries {
+            index.keys.push(key);
+            index.norms.push(norm(&entry.embedding));
+            index.matrix.extend_from_slice(&entry.embedding);
+            index.metas.push(entry.meta);
+        }
+        index
+    }
+
+    fn entries(&self) -> BTreeMap<String, Entry> {
+        self.keys
+            .iter()
+            .zip(&self.metas)
+            .zip(self.rows())
+            .map(|((key, meta), row)| (key.clone(), Entry { meta: meta.clone(), embedding: row.to_vec() }))
+            .collect()
+    }
+
+    fn rows(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.matrix.chunks_exact(ports::VECTOR_DIMENSIONS)
+    }
+}
 
 /// Exact per-user vector index persisted in the data dir's database.
 pub struct RedbVectorStore {
@@ -99,7 +139,7 @@ impl RedbVectorStore {
             .blocking(move |db| {
                 let txn = db.begin_read().map_err(db_err)?;
                 let table = txn.open_table(VECTORS).map_err(db_err)?;
-                let mut index = UserIndex::new();
+                let mut entries = BTreeMap::new();
                 let range = table.range((owner.as_str(), "")..).map_err(db_err)?;
                 for row in range {
                     let (key, value) = row.map_err(db_err)?;
@@ -107,9 +147,9 @@ impl RedbVectorStore {
                     if row_user != owner {
                         break;
                     }
-                    index.insert(row_key.to_owned(), Entry::decode(value.value())?);
+                    entries.insert(row_key.to_owned(), Entry::decode(value.value())?);
                 }
-                Ok(index)
+                Ok(UserIndex::from_entries(entries))
             })
             .await?;
         let loaded = Arc::new(loaded);
@@ -120,7 +160,7 @@ impl RedbVectorStore {
     /// Writes `entries` and removes `remove` (keys) for `user` in one transaction,
     /// then updates the cached index.
     async fn apply(&self, user: &UserId, entries: Vec<Entry>, remove: Vec<String>) -> Result<(), VectorError> {
-        let mut index = (*self.index(user).await?).clone();
+        let mut index = self.index(user).await?.entries();
         let owner = user.as_str().to_owned();
         let mut rows = Vec::with_capacity(entries.len());
         for e in &entries {
@@ -147,7 +187,8 @@ impl RedbVectorStore {
         for e in entries {
             index.insert(e.key(), e);
         }
-        self.cache.write().map_err(|_| poisoned())?.insert(user.as_str().to_owned(), Arc::new(index));
+        let index = Arc::new(UserIndex::from_entries(index));
+        self.cache.write().map_err(|_| poisoned())?.insert(user.as_str().to_owned(), index);
         Ok(())
     }
 }
@@ -162,20 +203,15 @@ impl VectorStore for RedbVectorStore {
         let mut entries = Vec::with_capacity(chunks.len());
         for c in chunks {
             check_dimensions(&c.embedding)?;
-            entries.push(Entry {
-                meta: Meta {
-                    source: HitSource::Chunk {
-                        document_id: c.document_id,
-                        chunk_id: c.chunk_id.clone(),
-                        page: c.page,
-                        char_start: c.char_start,
-                        char_end: c.char_end,
-                        text: c.text.clone(),
-                    },
-                    model: c.model.clone(),
-                },
-                embedding: c.embedding.clone(),
-            });
+            let source = HitSource::Chunk {
+                document_id: c.document_id,
+                chunk_id: c.chunk_id.clone(),
+                page: c.page,
+                char_start: c.char_start,
+                char_end: c.char_end,
+                text: c.text.clone(),
+            };
+            entries.push(Entry { meta: Meta { source, model: c.model.clone() }, embedding: c.embedding.clone() });
         }
         self.apply(user, entries, Vec::new()).await
     }
@@ -184,38 +220,46 @@ impl VectorStore for RedbVectorStore {
         let mut entries = Vec::with_capacity(facts.len());
         for f in facts {
             check_dimensions(&f.embedding)?;
-            entries.push(Entry {
-                meta: Meta { source: HitSource::Fact { fact_id: f.fact_id.clone() }, model: f.model.clone() },
-                embedding: f.embedding.clone(),
-            });
+            let source = HitSource::Fact { fact_id: f.fact_id.clone() };
+            entries.push(Entry { meta: Meta { source, model: f.model.clone() }, embedding: f.embedding.clone() });
         }
         self.apply(user, entries, Vec::new()).await
     }
 
     async fn delete_document(&self, user: &UserId, document: &DocumentId) -> Result<(), VectorError> {
         let prefix = format!("chunk:{document}:");
-        let remove = self.index(user).await?.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+        let remove = self.index(user).await?.keys.iter().filter(|k| k.starts_with(&prefix)).cloned().collect();
         self.apply(user, Vec::new(), remove).await
     }
 
     async fn delete_user(&self, user: &UserId) -> Result<(), VectorError> {
-        let remove = self.index(user).await?.keys().cloned().collect();
+        let remove = self.index(user).await?.keys.clone();
         self.apply(user, Vec::new(), remove).await
     }
 
     async fn search(&self, user: &UserId, query: &[f32], k: usize) -> Result<Vec<SearchHit>, VectorError> {
         check_dimensions(query)?;
         let index = self.index(user).await?;
-        // Score everything, but clone metadata only for the best candidates:
+        // Score every row, but clone metadata only for the best candidates:
         // keep ties at the cut so the key tie-break matches the other stores.
-        let mut scored: Vec<(f32, &Entry)> = index.values().map(|e| (cosine(query, &e.embedding), e)).collect();
-        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-        let cut = scored.get(k.saturating_sub(1)).map(|(s, _)| *s);
-        let mut hits: Vec<SearchHit> = scored
-            .into_iter()
-            .take_while(|(s, _)| cut.is_none_or(|c| *s >= c))
-            .map(|(score, e)| SearchHit { score, source: e.meta.source.clone() })
+        let query_norm = norm(query);
+        let mut scored: Vec<(f32, usize)> = index
+            .rows()
+            .zip(&index.norms)
+            .enumerate()
+            .map(|(i, (row, row_norm))| (cosine_from(dot(query, row), query_norm, *row_norm), i))
             .collect();
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        if scored.len() > k {
+            // The k best first (unordered), then everything tied with the k-th.
+            scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+            let cut = scored[k - 1].0;
+            scored.retain(|(s, _)| *s >= cut);
+        }
+        let mut hits: Vec<SearchHit> =
+            scored.into_iter().map(|(score, i)| SearchHit { score, source: index.metas[i].source.clone() }).collect();
         rank_hits(&mut hits, k);
         Ok(hits)
     }

@@ -6,11 +6,15 @@
 pub mod migrations;
 
 use async_trait::async_trait;
+use bytes::{BufMut, BytesMut};
 use domain::{DocumentId, UserId};
+use futures_util::future::try_join_all;
 use ports::{ChunkVector, FactVector, HitSource, SearchHit, VectorError, VectorStore, check_dimensions, rank_hits};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Statement, Transaction};
 
 /// Role the tables' row-level security policies apply to.
 pub const APP_ROLE: &str = "personalization_app";
@@ -19,9 +23,61 @@ pub const APP_ROLE: &str = "personalization_app";
 /// reconnected when the server or the network closed it (a frozen Lambda
 /// container often wakes to a dead connection).
 pub struct PgVectorStore {
-    client: Mutex<Client>,
+    conn: Mutex<Conn>,
     /// How to reconnect; `None` for a store made from a caller's client.
     connect: Option<Connect>,
+}
+
+/// A connection and the statements prepared on it (named, so each later use
+/// is one round trip; their vector parameters are binary `vector`s, so the
+/// generic plan PostgreSQL may switch to costs the same as a custom one).
+struct Conn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Self {
+        Self { client, statements: HashMap::new() }
+    }
+
+    /// The statements for `sqls`, prepared (pipelined) the first time they are asked for.
+    async fn prepared<const N: usize>(&mut self, sqls: [&'static str; N]) -> Result<[Statement; N], VectorError> {
+        let missing: Vec<&'static str> = sqls.iter().copied().filter(|q| !self.statements.contains_key(q)).collect();
+        let prepared = try_join_all(missing.iter().map(|q| self.client.prepare(q))).await.map_err(classify)?;
+        self.statements.extend(missing.into_iter().zip(prepared));
+        Ok(sqls.map(|q| self.statements[q].clone()))
+    }
+}
+
+/// Scopes the current transaction to a user: the non-owner role the RLS
+/// policies apply to, and the user they compare rows with. `set_config(..., true)`
+/// is `SET LOCAL`, so both end with the transaction.
+pub const SCOPE_SQL: &str =
+    "SELECT set_config('role', 'personalization_app', true), set_config('app.user_id', $1, true)";
+
+/// A query embedding as pgvector's binary `vector`: dimensions (int16), an
+/// unused int16, then big-endian float4s.
+#[derive(Debug)]
+struct PgVector<'a>(&'a [f32]);
+
+impl ToSql for PgVector<'_> {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let dims = i16::try_from(self.0.len())?;
+        out.reserve(4 + 4 * self.0.len());
+        out.put_i16(dims);
+        out.put_i16(0);
+        for x in self.0 {
+            out.put_f32(*x);
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        ty.name() == "vector"
+    }
+
+    to_sql_checked!();
 }
 
 #[derive(Clone)]
@@ -42,20 +98,6 @@ fn classify(error: tokio_postgres::Error) -> VectorError {
     if transient { VectorError::Transient(error.to_string()) } else { VectorError::Permanent(error.to_string()) }
 }
 
-/// pgvector's text form: `[0.1,0.2,...]`.
-fn vector_literal(v: &[f32]) -> String {
-    let mut s = String::with_capacity(v.len() * 10 + 2);
-    s.push('[');
-    for (i, x) in v.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&x.to_string());
-    }
-    s.push(']');
-    s
-}
-
 impl PgVectorStore {
     /// Connects with TLS when the server offers it (`sslmode=prefer`, the
     /// default) or always (`sslmode=require`), verifying the server against the
@@ -63,30 +105,33 @@ impl PgVectorStore {
     pub async fn connect(url: &str, ca_file: Option<&std::path::Path>) -> Result<Self, VectorError> {
         let connect = Connect { url: url.to_owned(), tls: tls_connector(ca_file)? };
         let client = open(&connect).await?;
-        Ok(Self { client: Mutex::new(client), connect: Some(connect) })
+        Ok(Self { conn: Mutex::new(Conn::new(client)), connect: Some(connect) })
     }
 
     /// Wraps an existing client (tests, or a caller with its own connection set-up).
     pub fn from_client(client: Client) -> Self {
-        Self { client: Mutex::new(client), connect: None }
+        Self { conn: Mutex::new(Conn::new(client)), connect: None }
     }
 
     /// Applies pending migrations (under an advisory lock, so concurrent cold starts are safe).
     pub async fn migrate(&self) -> Result<Vec<i32>, VectorError> {
-        let mut client = self.client().await?;
-        migrations::up(&mut client).await.map_err(|e| VectorError::Permanent(e.to_string()))
+        let mut conn = self.conn().await?;
+        let applied = migrations::up(&mut conn.client).await.map_err(|e| VectorError::Permanent(e.to_string()))?;
+        // Prepared statements may name what a migration changed.
+        conn.statements.clear();
+        Ok(applied)
     }
 
     /// The connection, reopened first if it was closed.
-    async fn client(&self) -> Result<MutexGuard<'_, Client>, VectorError> {
-        let mut client = self.client.lock().await;
-        if client.is_closed()
+    async fn conn(&self) -> Result<MutexGuard<'_, Conn>, VectorError> {
+        let mut conn = self.conn.lock().await;
+        if conn.client.is_closed()
             && let Some(connect) = &self.connect
         {
             tracing::warn!("postgres connection was closed; reconnecting");
-            *client = open(connect).await?;
+            *conn = Conn::new(open(connect).await?);
         }
-        Ok(client)
+        Ok(conn)
     }
 }
 
@@ -122,12 +167,39 @@ fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_postgres_rus
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
-/// Starts a transaction scoped to `user` under the RLS role.
-async fn begin_scoped<'c>(client: &'c mut Client, user: &UserId) -> Result<Transaction<'c>, VectorError> {
+/// Starts a transaction scoped to `user` under the RLS role. `scope` is the
+/// prepared [`SCOPE_SQL`].
+async fn begin_scoped<'c>(
+    client: &'c mut Client,
+    scope: &Statement,
+    user: &UserId,
+) -> Result<Transaction<'c>, VectorError> {
     let tx = client.transaction().await.map_err(classify)?;
-    tx.batch_execute(&format!("SET LOCAL ROLE {APP_ROLE}")).await.map_err(classify)?;
-    tx.execute("SELECT set_config('app.user_id', $1, true)", &[&user.as_str()]).await.map_err(classify)?;
+    tx.execute(scope, &[&user.as_str()]).await.map_err(classify)?;
     Ok(tx)
+}
+
+const UPSERT_CHUNK_SQL: &str =
+    "INSERT INTO chunks (user_id, doc_id, chunk_id, page, char_start, char_end, text, model, embedding)
+     VALUES ($1, $2::text::uuid, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (user_id, doc_id, chunk_id) DO UPDATE SET
+       page = EXCLUDED.page, char_start = EXCLUDED.char_start, char_end = EXCLUDED.char_end,
+       text = EXCLUDED.text, model = EXCLUDED.model, embedding = EXCLUDED.embedding";
+const UPSERT_FACT_SQL: &str = "INSERT INTO fact_vectors (user_id, fact_id, model, embedding)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (user_id, fact_id) DO UPDATE SET
+       model = EXCLUDED.model, embedding = EXCLUDED.embedding, updated_at = now()";
+/// Exact scan of the user's rows (the `user_id` index; RLS hides the rest
+/// anyway, the filter lets the planner use the index), distance computed once.
+const SEARCH_CHUNKS_SQL: &str = "SELECT doc_id::text, chunk_id, page, char_start, char_end, text, distance FROM (
+       SELECT doc_id, chunk_id, page, char_start, char_end, text, embedding <=> $2 AS distance
+       FROM chunks WHERE user_id = $1 ORDER BY distance LIMIT $3) nearest";
+const SEARCH_FACTS_SQL: &str = "SELECT fact_id, embedding <=> $2 AS distance
+     FROM fact_vectors WHERE user_id = $1 ORDER BY distance LIMIT $3";
+
+/// Cosine similarity from pgvector's cosine distance.
+fn similarity(distance: f64) -> f32 {
+    (1.0 - distance) as f32
 }
 
 #[async_trait]
@@ -136,29 +208,25 @@ impl VectorStore for PgVectorStore {
         for c in chunks {
             check_dimensions(&c.embedding)?;
         }
-        let mut client = self.client().await?;
-        let tx = begin_scoped(&mut client, user).await?;
-        let statement = tx
-            .prepare(
-                "INSERT INTO chunks (user_id, doc_id, chunk_id, page, char_start, char_end, text, model, embedding)
-                 VALUES ($1, $2::text::uuid, $3, $4, $5, $6, $7, $8, $9::text::vector)
-                 ON CONFLICT (user_id, doc_id, chunk_id) DO UPDATE SET
-                   page = EXCLUDED.page, char_start = EXCLUDED.char_start, char_end = EXCLUDED.char_end,
-                   text = EXCLUDED.text, model = EXCLUDED.model, embedding = EXCLUDED.embedding",
-            )
-            .await
-            .map_err(classify)?;
-        for c in chunks {
-            let doc = c.document_id.to_string();
-            let (page, start, end) = (c.page as i32, c.char_start as i32, c.char_end as i32);
-            let vector = vector_literal(&c.embedding);
-            tx.execute(
-                &statement,
-                &[&user.as_str(), &doc, &c.chunk_id, &page, &start, &end, &c.text, &c.model, &vector],
-            )
-            .await
-            .map_err(classify)?;
-        }
+        let mut conn = self.conn().await?;
+        let [scope, upsert] = conn.prepared([SCOPE_SQL, UPSERT_CHUNK_SQL]).await?;
+        let tx = begin_scoped(&mut conn.client, &scope, user).await?;
+        let user_id = user.as_str();
+        let rows: Vec<_> = chunks
+            .iter()
+            .map(|c| {
+                let (page, start, end) = (c.page as i32, c.char_start as i32, c.char_end as i32);
+                (c.document_id.to_string(), page, start, end, PgVector(&c.embedding))
+            })
+            .collect();
+        // Pipelined: every row is sent before the first answer is awaited.
+        try_join_all(chunks.iter().zip(&rows).map(|(c, (doc, page, start, end, vector))| {
+            let params: [&(dyn ToSql + Sync); 9] =
+                [&user_id, doc, &c.chunk_id, page, start, end, &c.text, &c.model, vector];
+            tx.execute_raw(&upsert, params)
+        }))
+        .await
+        .map_err(classify)?;
         tx.commit().await.map_err(classify)
     }
 
@@ -166,27 +234,24 @@ impl VectorStore for PgVectorStore {
         for f in facts {
             check_dimensions(&f.embedding)?;
         }
-        let mut client = self.client().await?;
-        let tx = begin_scoped(&mut client, user).await?;
-        let statement = tx
-            .prepare(
-                "INSERT INTO fact_vectors (user_id, fact_id, model, embedding)
-                 VALUES ($1, $2, $3, $4::text::vector)
-                 ON CONFLICT (user_id, fact_id) DO UPDATE SET
-                   model = EXCLUDED.model, embedding = EXCLUDED.embedding, updated_at = now()",
-            )
-            .await
-            .map_err(classify)?;
-        for f in facts {
-            let vector = vector_literal(&f.embedding);
-            tx.execute(&statement, &[&user.as_str(), &f.fact_id, &f.model, &vector]).await.map_err(classify)?;
-        }
+        let mut conn = self.conn().await?;
+        let [scope, upsert] = conn.prepared([SCOPE_SQL, UPSERT_FACT_SQL]).await?;
+        let tx = begin_scoped(&mut conn.client, &scope, user).await?;
+        let user_id = user.as_str();
+        let vectors: Vec<PgVector> = facts.iter().map(|f| PgVector(&f.embedding)).collect();
+        try_join_all(facts.iter().zip(&vectors).map(|(f, vector)| {
+            let params: [&(dyn ToSql + Sync); 4] = [&user_id, &f.fact_id, &f.model, vector];
+            tx.execute_raw(&upsert, params)
+        }))
+        .await
+        .map_err(classify)?;
         tx.commit().await.map_err(classify)
     }
 
     async fn delete_document(&self, user: &UserId, document: &DocumentId) -> Result<(), VectorError> {
-        let mut client = self.client().await?;
-        let tx = begin_scoped(&mut client, user).await?;
+        let mut conn = self.conn().await?;
+        let [scope] = conn.prepared([SCOPE_SQL]).await?;
+        let tx = begin_scoped(&mut conn.client, &scope, user).await?;
         let doc = document.to_string();
         tx.execute("DELETE FROM chunks WHERE user_id = $1 AND doc_id = $2::text::uuid", &[&user.as_str(), &doc])
             .await
@@ -195,8 +260,9 @@ impl VectorStore for PgVectorStore {
     }
 
     async fn delete_user(&self, user: &UserId) -> Result<(), VectorError> {
-        let mut client = self.client().await?;
-        let tx = begin_scoped(&mut client, user).await?;
+        let mut conn = self.conn().await?;
+        let [scope] = conn.prepared([SCOPE_SQL]).await?;
+        let tx = begin_scoped(&mut conn.client, &scope, user).await?;
         tx.execute("DELETE FROM chunks WHERE user_id = $1", &[&user.as_str()]).await.map_err(classify)?;
         tx.execute("DELETE FROM fact_vectors WHERE user_id = $1", &[&user.as_str()]).await.map_err(classify)?;
         tx.commit().await.map_err(classify)
@@ -204,38 +270,29 @@ impl VectorStore for PgVectorStore {
 
     async fn search(&self, user: &UserId, query: &[f32], k: usize) -> Result<Vec<SearchHit>, VectorError> {
         check_dimensions(query)?;
-        let literal = vector_literal(query);
         let limit = i64::try_from(k.min(1000)).unwrap_or(1000);
-        let mut client = self.client().await?;
-        let tx = begin_scoped(&mut client, user).await?;
-        // Exact scan of the user's rows (user_id index); RLS hides the rest
-        // anyway, the filter lets the planner use the index.
-        let chunks = tx
-            .query(
-                "SELECT doc_id::text, chunk_id, page, char_start, char_end, text,
-                        (1 - (embedding <=> $2::text::vector))::float4 AS score
-                 FROM chunks WHERE user_id = $1
-                 ORDER BY embedding <=> $2::text::vector LIMIT $3",
-                &[&user.as_str(), &literal, &limit],
-            )
-            .await
-            .map_err(classify)?;
-        let facts = tx
-            .query(
-                "SELECT fact_id, (1 - (embedding <=> $2::text::vector))::float4 AS score
-                 FROM fact_vectors WHERE user_id = $1
-                 ORDER BY embedding <=> $2::text::vector LIMIT $3",
-                &[&user.as_str(), &literal, &limit],
-            )
-            .await
-            .map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let [scope, search_chunks, search_facts] =
+            conn.prepared([SCOPE_SQL, SEARCH_CHUNKS_SQL, SEARCH_FACTS_SQL]).await?;
+        let tx = conn.client.transaction().await.map_err(classify)?;
+        let (user_id, vector) = (user.as_str(), PgVector(query));
+        let params: [&(dyn ToSql + Sync); 3] = [&user_id, &vector, &limit];
+        let scope_params: [&(dyn ToSql + Sync); 1] = [&user_id];
+        // One round trip for the three: the scope is sent first, and should it
+        // fail the transaction is aborted, so the searches cannot run unscoped.
+        let (_, chunks, facts) = tokio::try_join!(
+            tx.execute(&scope, &scope_params),
+            tx.query(&search_chunks, &params),
+            tx.query(&search_facts, &params),
+        )
+        .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
         let mut hits = Vec::with_capacity(chunks.len() + facts.len());
         for row in chunks {
             let doc: String = row.get(0);
             let document_id = DocumentId::parse(&doc).map_err(|e| VectorError::Permanent(e.to_string()))?;
             hits.push(SearchHit {
-                score: row.get(6),
+                score: similarity(row.get(6)),
                 source: HitSource::Chunk {
                     document_id,
                     chunk_id: row.get(1),
@@ -247,7 +304,7 @@ impl VectorStore for PgVectorStore {
             });
         }
         for row in facts {
-            hits.push(SearchHit { score: row.get(1), source: HitSource::Fact { fact_id: row.get(0) } });
+            hits.push(SearchHit { score: similarity(row.get(1)), source: HitSource::Fact { fact_id: row.get(0) } });
         }
         rank_hits(&mut hits, k);
         Ok(hits)

@@ -12,12 +12,20 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "vectors",
-    up: include_str!("../../../infra/migrations/0001_vectors.up.sql"),
-    down: include_str!("../../../infra/migrations/0001_vectors.down.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "vectors",
+        up: include_str!("../../../infra/migrations/0001_vectors.up.sql"),
+        down: include_str!("../../../infra/migrations/0001_vectors.down.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "inline_embeddings",
+        up: include_str!("../../../infra/migrations/0002_inline_embeddings.up.sql"),
+        down: include_str!("../../../infra/migrations/0002_inline_embeddings.down.sql"),
+    },
+];
 
 /// A migration that failed, with its version.
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,7 @@
 //! ```text
 //! bench_search [--url URL] [--users N] [--per-user M] [--queries Q]
 //!              [--text-bytes B] [--layout clustered|interleaved]
-//!              [--embedding-storage main|plain] [--ef-search 40,200]
+//!              [--embedding-storage external|main|plain] [--ef-search 40,200]
 //!              [--maintenance-work-mem 4GB] [--skip-hnsw]
 //! ```
 
@@ -72,9 +72,10 @@ struct Args {
     /// Length of each chunk's text; ~1,000 bytes is a 256-token chunk (the chunker's default).
     text_bytes: usize,
     layout: Layout,
-    /// Storage of the embedding column when not the type's default (`external`,
-    /// which lets PostgreSQL move the vector out of line into TOAST when a row
-    /// is over ~2 kB): `main` or `plain` keep it in the row.
+    /// Storage of the embedding column when not what the migrations set
+    /// (`main`, which keeps the vector in the row): `external`, pgvector's
+    /// default, lets PostgreSQL move it out of line into TOAST when a row is
+    /// over ~2 kB.
     embedding_storage: Option<String>,
     ef_search: Vec<u32>,
     maintenance_work_mem: String,
@@ -83,7 +84,7 @@ struct Args {
 
 const USAGE: &str = "usage: bench_search [--url URL (or env DATABASE_URL)] [--users N=1000] [--per-user M=1000]
        [--queries Q=500] [--text-bytes B=1000] [--layout clustered|interleaved]
-       [--embedding-storage main|plain] [--ef-search 40,200] [--maintenance-work-mem 4GB] [--skip-hnsw]";
+       [--embedding-storage external|main|plain] [--ef-search 40,200] [--maintenance-work-mem 4GB] [--skip-hnsw]";
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
@@ -404,14 +405,15 @@ fn ground_truth(sets: &mut [&mut Vec<Query>], per_user: u32) {
 /// How a query is run.
 enum Method<'a> {
     /// `SEARCH_SQL` as the table owner (a superuser: no RLS), sent as an
-    /// unnamed statement each time like `PgVectorStore` does, so it is always
-    /// planned with the query's values (the vector is parsed once).
+    /// unnamed statement each time, so it is always planned with the query's
+    /// values (the vector literal is parsed once).
     Sql(&'a Client),
     /// `SEARCH_SQL` as one named prepared statement: after five runs
     /// PostgreSQL may switch to a generic plan, where `$2::text::vector` is no
     /// longer a constant and is parsed again for every row it is compared with.
     Prepared(&'a Client, &'a Statement),
-    /// The production path: `VectorStore::search` in an RLS-scoped transaction.
+    /// The production path: `VectorStore::search` in an RLS-scoped transaction
+    /// (named statements, the vector as a binary parameter).
     Store(&'a PgVectorStore),
 }
 
@@ -726,7 +728,7 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
     let mut owner = connect(url).await?;
     let applied = pgvector_store::migrations::up(&mut owner).await?;
     if let Some(storage) = &args.embedding_storage {
-        // Only in the benchmark's own database: the migrations are unchanged.
+        // Only in the benchmark's own database, before the load: the migrations are unchanged.
         owner.batch_execute(&format!("ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE {storage}")).await?;
     }
     let server = owner
@@ -743,7 +745,7 @@ async fn bench(args: &Args, url: &str) -> Result<()> {
         settings.get::<_, String>(2)
     );
     let layout = if args.layout == Layout::Clustered { "clustered" } else { "interleaved" };
-    let storage = args.embedding_storage.as_deref().unwrap_or("type default (external)");
+    let storage = args.embedding_storage.as_deref().unwrap_or("as migrated (main)");
     println!(
         "scale: {} users x {} vectors x {DIM} dims, {} queries per set, text {} bytes/chunk, layout {layout}, \
          embedding storage {storage}",
