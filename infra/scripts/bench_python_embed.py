@@ -5,8 +5,8 @@ sentence-transformers on PyTorch (the old design's stack, on the original weight
 usage: bench_python_embed.py ENGINE MODEL_DIR THREADS REPS [--cold]
   ENGINE: onnxruntime | sentence-transformers
   --cold: load, embed one sentence, print {"ready_ms"} and exit (the caller times the process)
-otherwise prints one JSON object: medians for a batch of 32 short sentences and one
-512-token chunk. Interpreter from PERSONALIZATION_PYTHON (infra/scripts/bench_venv.sh).
+otherwise prints one JSON object: medians for a batch of 32 short sentences, one
+512-token chunk, a batch of 16 of them, and 50 texts of mixed lengths. Interpreter from PERSONALIZATION_PYTHON (infra/scripts/bench_venv.sh).
 """
 import json
 import os
@@ -64,6 +64,17 @@ if cold:
     print(json.dumps({"engine": version, "ready_ms": ready_ms}))
     sys.exit(0)
 
+CHUNK_BATCH = 16  # what the embed function hands the model at once
+# Mixed lengths (2 to 256 tokens): the 50 texts of the parity reference, in their order,
+# in batches of 32 padded to the longest of each (sentence-transformers sorts by length first).
+from pathlib import Path  # noqa: E402
+MIXED = [i["text"] for i in json.loads((Path(__file__).resolve().parents[2] / "shared/embedding/tests/data/reference_embeddings.json").read_text())["items"]]
+
+
+def mixed():
+    if engine == "sentence-transformers":
+        return embed(MIXED, 256)
+    return [embed(MIXED[i:i + 32], 256) for i in range(0, len(MIXED), 32)]
 short = [f"Led a team of {i} engineers to ship the payments platform on time" for i in range(32)]
 long = "Designed and operated distributed data pipelines processing billions of events per day. " * 40
 
@@ -83,4 +94,6 @@ print(json.dumps({
     "threads": threads,
     "short_batch_ms": median(lambda: embed(short, 256)) * 1e3,
     "chunk_ms": median(lambda: embed([long], 512)) * 1e3,
+    "chunk_batch_ms": median(lambda: embed([long] * CHUNK_BATCH, 512)) * 1e3,
+    "mixed_ms": median(mixed) * 1e3,
 }))

@@ -1,5 +1,7 @@
 //! Embedding benchmark, side by side in one run on the same inputs:
-//! - throughput for a batch of 32 short sentences and for one 512-token chunk,
+//! - throughput for a batch of 32 short sentences, for one 512-token chunk and
+//!   for a batch of 16 of them (what the embed function hands the model), and
+//!   for 50 texts of mixed lengths (the parity reference's: 2 to 256 tokens),
 //!   per thread count, for tract (this crate), Python onnxruntime on the same
 //!   ONNX file and tokenizer.json, and sentence-transformers on PyTorch with the
 //!   original weights (the old design's stack);
@@ -30,7 +32,20 @@ struct Throughput {
     threads: usize,
     short_ms: f64,
     chunk_ms: f64,
+    chunk_batch_ms: f64,
+    mixed_ms: f64,
 }
+
+/// The parity reference's 50 texts, 2 to 256 tokens.
+fn mixed_texts() -> Result<Vec<String>, Error> {
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/data/reference_embeddings.json"))?;
+    let items = reference["items"].as_array().ok_or("reference items")?;
+    Ok(items.iter().filter_map(|i| i["text"].as_str().map(str::to_owned)).collect())
+}
+
+/// Chunks per model call in the embed function.
+const CHUNK_BATCH: usize = 16;
 
 fn short_sentences() -> Vec<String> {
     (0..32).map(|i| format!("Led a team of {i} engineers to ship the payments platform on time")).collect()
@@ -57,11 +72,16 @@ fn tract(dir: &str, threads: usize, reps: usize) -> Result<Throughput, Error> {
     let short = short_sentences();
     let short: Vec<&str> = short.iter().map(String::as_str).collect();
     let short_ms = time_ms(reps, || embedder.embed(&short).map(drop).map_err(Into::into))?;
+    let mixed = mixed_texts()?;
+    let mixed: Vec<&str> = mixed.iter().map(String::as_str).collect();
+    let mixed_ms = time_ms(reps, || embedder.embed(&mixed).map(drop).map_err(Into::into))?;
     let long = long_text();
     let embedder = embedder.with_max_tokens(512)?;
     assert!(embedder.count_tokens(&long)? > 512, "the long text must fill a 512-token chunk");
     let chunk_ms = time_ms(reps, || embedder.embed(&[long.as_str()]).map(drop).map_err(Into::into))?;
-    Ok(Throughput { engine: "tract-onnx 0.23.9".into(), threads, short_ms, chunk_ms })
+    let batch = vec![long.as_str(); CHUNK_BATCH];
+    let chunk_batch_ms = time_ms(reps, || embedder.embed(&batch).map(drop).map_err(Into::into))?;
+    Ok(Throughput { engine: "tract-onnx 0.23.9".into(), threads, short_ms, chunk_ms, chunk_batch_ms, mixed_ms })
 }
 
 fn python(python: &str, engine: &str, dir: &str, threads: usize, reps: usize) -> Result<Throughput, Error> {
@@ -77,6 +97,8 @@ fn python(python: &str, engine: &str, dir: &str, threads: usize, reps: usize) ->
         threads,
         short_ms: num("short_batch_ms")?,
         chunk_ms: num("chunk_ms")?,
+        chunk_batch_ms: num("chunk_batch_ms")?,
+        mixed_ms: num("mixed_ms")?,
     })
 }
 
@@ -138,22 +160,35 @@ fn main() -> Result<(), Error> {
         }
     }
     println!(
-        "{:<28} {:>7} {:>14} {:>12} {:>14} {:>10}",
-        "engine", "threads", "32 short: ms", "sentences/s", "512-tok: ms", "chunks/s"
+        "{:<28} {:>7} {:>13} {:>11} {:>12} {:>9} {:>14} {:>9} {:>13}",
+        "engine",
+        "threads",
+        "32 short: ms",
+        "sentences/s",
+        "1x512: ms",
+        "chunks/s",
+        "16x512: ms",
+        "chunks/s",
+        "50 mixed: ms"
     );
     for r in &rows {
         println!(
-            "{:<28} {:>7} {:>14.1} {:>12.1} {:>14.1} {:>10.2}",
+            "{:<28} {:>7} {:>13.1} {:>11.1} {:>12.1} {:>9.2} {:>14.1} {:>9.2} {:>13.1}",
             r.engine,
             r.threads,
             r.short_ms,
             32e3 / r.short_ms,
             r.chunk_ms,
-            1e3 / r.chunk_ms
+            1e3 / r.chunk_ms,
+            r.chunk_batch_ms,
+            CHUNK_BATCH as f64 * 1e3 / r.chunk_batch_ms,
+            r.mixed_ms
         );
     }
     println!(
-        "(medians of {reps} after one warm-up; same inputs; onnxruntime on the same ONNX file and tokenizer.json)"
+        "(medians of {reps} after one warm-up; same inputs; onnxruntime on the same ONNX file and tokenizer.json;\n \
+         50 mixed: tract groups by length, onnxruntime takes batches of 32 in order padded to the longest,\n \
+         sentence-transformers sorts by length into batches of 32)"
     );
 
     let me = std::env::current_exe()?;
