@@ -4,6 +4,9 @@
 //! functions: no I/O, no SDK types.
 
 pub mod dates;
+pub mod extract;
+pub mod lexicon;
 pub mod metrics;
 pub mod model;
+pub mod resume;
 pub mod text;

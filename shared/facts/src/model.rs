@@ -85,6 +85,9 @@ pub struct Job {
     pub location: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dates: Option<DateRange>,
+    /// Listed under volunteering or activities rather than employment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub volunteer: bool,
 }
 
 /// What a number in a sentence measures.

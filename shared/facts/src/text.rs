@@ -21,21 +21,30 @@ pub struct Line<'a> {
 
 const BULLETS: [char; 12] = ['•', '●', '▪', '◦', '■', '□', '○', '►', '▸', '➢', '✓', '*'];
 
-/// The non-empty lines of every page, in reading order. Page furniture (a
-/// bare page number, "Page 2 of 3") is dropped.
+/// The non-empty lines of every page, in reading order. Page furniture is
+/// dropped: a bare page number, "Page 2 of 3", and running headers or footers
+/// (a first or last line that recurs, numbers aside, on several pages).
 pub fn lines(pages: &[PageText]) -> Vec<Line<'_>> {
+    let running = running_lines(pages);
     let mut out = Vec::new();
     for (page_index, page) in pages.iter().enumerate() {
         let text = page.text.as_str();
         let mut offset = 0;
+        let mut kept = 0;
         for raw in text.split_inclusive('\n') {
             let line_start = offset;
             offset += raw.len();
             let content = raw.trim_end_matches(['\n', '\r']);
             let trimmed = content.trim();
-            if trimmed.is_empty() || is_page_furniture(trimmed) {
+            // A name repeated atop every page is still the name on the first.
+            let top_of_document = page_index == 0 && kept < 2;
+            if trimmed.is_empty()
+                || is_page_furniture(trimmed)
+                || (!top_of_document && running.contains(&furniture_key(trimmed)))
+            {
                 continue;
             }
+            kept += 1;
             let lead = content.len() - content.trim_start().len();
             let start = line_start + lead;
             let end = start + trimmed.len();
@@ -48,6 +57,30 @@ pub fn lines(pages: &[PageText]) -> Vec<Line<'_>> {
         }
     }
     out
+}
+
+/// A line with its digits taken out, to compare running headers and footers.
+fn furniture_key(line: &str) -> String {
+    line.chars().filter(|c| !c.is_ascii_digit()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Keys of the first two and last two lines that appear on two or more pages.
+fn running_lines(pages: &[PageText]) -> std::collections::HashSet<String> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    if pages.len() < 2 {
+        return Default::default();
+    }
+    for page in pages {
+        let lines: Vec<&str> = page.text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let ends: std::collections::HashSet<String> =
+            lines.iter().take(2).chain(lines.iter().rev().take(2)).map(|l| furniture_key(l)).collect();
+        for key in ends {
+            if key.len() >= 3 {
+                *counts.entry(key).or_default() += 1;
+            }
+        }
+    }
+    counts.into_iter().filter(|(_, n)| *n >= 2).map(|(k, _)| k).collect()
 }
 
 fn is_page_furniture(line: &str) -> bool {
@@ -363,6 +396,16 @@ mod tests {
         assert!(ls[1].bullet);
         assert_eq!(&text[ls[1].text_start..ls[1].end], "Built things");
         assert_eq!(&text[ls[1].start..ls[1].end], "• Built things");
+    }
+
+    #[test]
+    fn running_footers_are_dropped() {
+        let pages = vec![
+            PageText { page: 1, text: "Jane Doe\nExperience\nJune 10, 2026 Jane Doe · Résumé 1\n".into() },
+            PageText { page: 2, text: "Skills\nRust\nJune 10, 2026 Jane Doe · Résumé 2\n".into() },
+        ];
+        let texts: Vec<&str> = lines(&pages).iter().map(|l| l.text).collect();
+        assert_eq!(texts, ["Jane Doe", "Experience", "Skills", "Rust"]);
     }
 
     #[test]
