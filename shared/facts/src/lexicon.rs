@@ -585,11 +585,13 @@ impl SkillLexicon for BuiltinLexicon {
                     break;
                 }
                 // "Node.js" written "Node.js," or a plural like "microservices".
-                if n == 1 && written.len() > 3 && written.ends_with('s') {
-                    if let Some(name) = self.lookup(&written[..written.len() - 1]) {
-                        matched = Some((n, SkillMention { name: name.to_owned(), start, end }));
-                        break;
-                    }
+                if n == 1
+                    && written.len() > 3
+                    && written.ends_with('s')
+                    && let Some(name) = self.lookup(&written[..written.len() - 1])
+                {
+                    matched = Some((n, SkillMention { name: name.to_owned(), start, end }));
+                    break;
                 }
             }
             match matched {

@@ -712,13 +712,7 @@ fn jobs(
         let anchors: Vec<usize> = run.iter().copied().filter(|&k| dated(lines[k].text).is_some()).collect();
         if anchors.is_empty() {
             // Paragraphs under the current role, or nothing outside one.
-            if current.is_some() {
-                for &k in &run {
-                    if lines[k].text.split_whitespace().count() >= 4 {
-                        add_statement(doc, k, k, current, lexicon, out);
-                    }
-                }
-            }
+            paragraphs(doc, i..end, current, lexicon, out);
             i = end;
             continue;
         }
@@ -749,23 +743,33 @@ fn jobs(
                 last
             };
             // Lines between the previous header and this one are paragraphs of the previous role.
-            for k in claimed..first {
-                if current.is_some() && lines[k].text.split_whitespace().count() >= 4 {
-                    add_statement(doc, k, k, current, lexicon, out);
-                }
-            }
+            paragraphs(doc, claimed..first, current, lexicon, out);
             if let Some(job) = job_fact(doc, first, last, volunteer) {
                 out.push(job);
                 current = Some(out.len() - 1);
             }
             claimed = last + 1;
         }
-        for k in claimed..end {
-            if current.is_some() && lines[k].text.split_whitespace().count() >= 4 {
-                add_statement(doc, k, k, current, lexicon, out);
-            }
-        }
+        paragraphs(doc, claimed..end, current, lexicon, out);
         i = end;
+    }
+}
+
+/// Plain lines of four words or more under a role: one statement each.
+fn paragraphs(
+    doc: &Doc<'_>,
+    range: std::ops::Range<usize>,
+    job: Option<usize>,
+    lexicon: &dyn SkillLexicon,
+    out: &mut Vec<Found>,
+) {
+    if job.is_none() {
+        return;
+    }
+    for k in range {
+        if doc.lines[k].text.split_whitespace().count() >= 4 {
+            add_statement(doc, k, k, job, lexicon, out);
+        }
     }
 }
 
