@@ -26,7 +26,12 @@ pub fn extract_resume(doc: &Doc<'_>, lexicon: &dyn SkillLexicon) -> Vec<Found> {
             Section::Volunteering => jobs(doc, range, true, lexicon, &mut out),
             // No experience heading (a plain-text résumé): look for dated roles
             // in what precedes the first heading, leaving education lines out.
-            Section::Header if !has_experience => jobs(doc, range, false, lexicon, &mut out),
+            Section::Header if !has_experience => {
+                jobs(doc, range.clone(), false, lexicon, &mut out);
+                if !doc.blocks.iter().any(|b| b.section == Section::Skills) {
+                    bare_skills(doc, range, lexicon, &mut out);
+                }
+            }
             Section::Education => education(doc, range, &mut out),
             Section::Skills => listed_skills(doc, range, lexicon, &mut out),
             Section::Certifications => certifications(doc, range, &mut out),
@@ -886,9 +891,96 @@ fn mentioned_skills(
 
 // ---------------------------------------------------------------- skills
 
+/// Lines that are nothing but a known skill name, in a document without a
+/// skills heading ("John Smith / Python / SQL / Machine Learning").
+fn bare_skills(doc: &Doc<'_>, range: std::ops::Range<usize>, lexicon: &dyn SkillLexicon, out: &mut Vec<Found>) {
+    for line in &doc.lines[range] {
+        if let Some(name) = lexicon.canonical(line.text) {
+            let value = FactValue::Skill(Skill { name, category: None, source: SkillSource::Listed });
+            out.push(Found { fact: doc.fact(value, line, line.text_start, line.end, 0.7), parent: None });
+        }
+    }
+}
+
 static LIST_SEPARATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s*(?:[,;|•·]|\s/\s|\s{2,}|\t)\s*").expect("list separator regex"));
 static LEADING_AND: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:and|&)\s+").expect("and regex"));
+
+/// Spoken languages, to tell "Language: Fluent in Spanish" from
+/// "Languages: Python, Go" in a skills block.
+const NATURAL_LANGUAGES: &[&str] = &[
+    "English",
+    "Spanish",
+    "French",
+    "German",
+    "Italian",
+    "Portuguese",
+    "Dutch",
+    "Russian",
+    "Ukrainian",
+    "Polish",
+    "Czech",
+    "Slovak",
+    "Hungarian",
+    "Romanian",
+    "Bulgarian",
+    "Greek",
+    "Turkish",
+    "Arabic",
+    "Hebrew",
+    "Persian",
+    "Farsi",
+    "Urdu",
+    "Hindi",
+    "Bengali",
+    "Punjabi",
+    "Gujarati",
+    "Marathi",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Chinese",
+    "Mandarin",
+    "Cantonese",
+    "Japanese",
+    "Korean",
+    "Vietnamese",
+    "Thai",
+    "Indonesian",
+    "Malay",
+    "Tagalog",
+    "Filipino",
+    "Swahili",
+    "Amharic",
+    "Yoruba",
+    "Swedish",
+    "Norwegian",
+    "Danish",
+    "Finnish",
+    "Icelandic",
+    "Catalan",
+    "Basque",
+    "Galician",
+    "Irish",
+    "Welsh",
+    "Latin",
+    "Serbian",
+    "Croatian",
+    "Slovenian",
+    "Lithuanian",
+    "Latvian",
+    "Estonian",
+    "Afrikaans",
+    "Sign Language",
+    "ASL",
+];
+
+/// A spoken language named in a list item, with its level.
+fn natural_language(item: &str) -> Option<(&'static str, Option<String>)> {
+    let name = NATURAL_LANGUAGES.iter().find(|l| item.split(|c: char| !c.is_alphabetic()).any(|w| w == **l))?;
+    Some((name, LANGUAGE_LEVEL.find(item).map(|m| m.as_str().to_owned())))
+}
 
 /// The items of a skills block: "Label: a, b, c" lines, plain lists, and
 /// lines of names separated only by spaces (segmented by the lexicon).
@@ -919,6 +1011,12 @@ fn listed_skills(doc: &Doc<'_>, range: std::ops::Range<usize>, lexicon: &dyn Ski
                 let name = body[a..b].trim();
                 let words = name.split_whitespace().count();
                 if name.is_empty() {
+                    continue;
+                }
+                if let Some((language, level)) = natural_language(name) {
+                    let start = line.text_start + body_offset + a;
+                    let value = FactValue::Language(Language { name: language.to_owned(), level });
+                    out.push(Found { fact: doc.fact(value, line, start, start + (b - a), 0.8), parent: None });
                     continue;
                 }
                 // A long item, or a line of space-separated names: take the

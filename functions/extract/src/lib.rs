@@ -1,0 +1,4 @@
+//! The extract stage: a classified document's text in, career facts with
+//! provenance out, merged into the user's knowledge graph.
+
+pub mod eval;
