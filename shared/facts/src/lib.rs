@@ -27,3 +27,4 @@ pub fn extract_document(kind: DocumentKind, doc: &Doc<'_>, lexicon: &dyn SkillLe
         DocumentKind::Other => Vec::new(),
     }
 }
+pub mod knowledge;

@@ -196,6 +196,20 @@ pub fn extract_job_description(doc: &Doc<'_>, lexicon: &dyn SkillLexicon) -> Vec
     out
 }
 
+static JOB_MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?i:as|was|am|worked as|served as|working as|role as)\s+(?i:an?|the|my)?\s*(?P<title>(?:[A-Z][\w/-]*\s){0,4}[A-Z][\w/-]*)\s+(?i:at|with|for)\s+(?P<org>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})")
+        .expect("job mention regex")
+});
+
+/// A role the writer held, named in a sentence ("As a Senior Engineer at Acme since 2019, …").
+fn job_mention(text: &str) -> Option<crate::model::Job> {
+    let caps = JOB_MENTION.captures(text)?;
+    let title = caps.name("title")?.as_str().trim().to_owned();
+    let organisation = caps.name("org")?.as_str().trim_end_matches(['.', ',']).to_owned();
+    let dates = find_ranges(text, false).into_iter().next().map(|f| f.range);
+    Some(crate::model::Job { title, organisation: Some(organisation), location: None, dates, volunteer: false })
+}
+
 const MOTIVATION_WORDS: &[&str] = &[
     "excited",
     "passionate",
@@ -233,6 +247,11 @@ pub fn extract_cover_letter(doc: &Doc<'_>, lexicon: &dyn SkillLexicon) -> Vec<Fo
             }
             let lower = text.to_lowercase();
             let found = metrics(&text);
+            let mut job_index = None;
+            if let Some(job) = job_mention(&text) {
+                out.push(Found { fact: doc.fact(FactValue::Job(job), line, start, end, 0.5), parent: None });
+                job_index = Some(out.len() - 1);
+            }
             let value = if !found.is_empty() {
                 FactValue::Achievement(Statement { text, metrics: found, job: None })
             } else if MOTIVATION_WORDS.iter().any(|w| lower.contains(w)) {
@@ -240,7 +259,7 @@ pub fn extract_cover_letter(doc: &Doc<'_>, lexicon: &dyn SkillLexicon) -> Vec<Fo
             } else {
                 continue;
             };
-            out.push(Found { fact: doc.fact(value, line, start, end, 0.6), parent: None });
+            out.push(Found { fact: doc.fact(value, line, start, end, 0.6), parent: job_index });
             let index = out.len() - 1;
             let page = doc.page_text(line);
             for m in lexicon.mentions(&page[start..end]) {
