@@ -2,3 +2,6 @@
 //! provenance out, merged into the user's knowledge graph.
 
 pub mod eval;
+mod handler;
+
+pub use handler::{ExtractError, ExtractReport, ExtractService};

@@ -26,6 +26,12 @@ pub struct DocumentView {
     pub text_chars: Option<u64>,
     /// Chunks searchable through `/search`, once embedded.
     pub chunks: Option<u32>,
+    /// Facts the document added to or confirmed in the knowledge graph, once extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<u32>,
+    /// Share of the facts found that were already known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_rate: Option<f32>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -45,6 +51,8 @@ impl From<&DocumentRecord> for DocumentView {
             pages: doc.pages,
             text_chars: doc.text_chars,
             chunks: doc.chunks,
+            facts: doc.facts,
+            dedup_rate: doc.dedup_rate,
             created_at: doc.created_at.clone(),
             updated_at: doc.updated_at.clone(),
         }

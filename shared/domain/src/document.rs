@@ -155,6 +155,14 @@ pub struct DocumentRecord {
     pub chunks: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedded_at: Option<String>,
+    /// Facts this document added to or confirmed in the knowledge graph (set by extract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<u32>,
+    /// Share of the facts found that were already known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_rate: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extracted_at: Option<String>,
     pub upload_method: UploadMethod,
     /// Whether this document's bytes are counted in the user's quota.
     #[serde(default)]
@@ -192,6 +200,9 @@ impl DocumentRecord {
             text_chars: None,
             chunks: None,
             embedded_at: None,
+            facts: None,
+            dedup_rate: None,
+            extracted_at: None,
             upload_method: method,
             quota_reserved: matches!(method, UploadMethod::Direct),
             created_at: now.clone(),

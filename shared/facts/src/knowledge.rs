@@ -383,7 +383,7 @@ impl Knowledge {
                         id: id.clone(),
                         value: value.clone(),
                         confidence: provenance.confidence,
-                        visibility: if value.is_personal() { Visibility::Private } else { Visibility::Public },
+                        visibility: Visibility::Public,
                         user_edited: false,
                         deleted: false,
                         created_at: now.to_owned(),

@@ -527,9 +527,19 @@ impl BuiltinLexicon {
         Self { by_alias, max_words }
     }
 
-    /// The shared instance.
+    /// The shared instance, built on first use.
     pub fn get() -> &'static BuiltinLexicon {
-        static LEXICON: LazyLock<BuiltinLexicon> = LazyLock::new(BuiltinLexicon::build);
+        Self::shared_arc()
+    }
+
+    /// The shared instance as an `Arc`, for services that hold a `dyn SkillLexicon`.
+    pub fn shared() -> std::sync::Arc<BuiltinLexicon> {
+        std::sync::Arc::clone(Self::shared_arc())
+    }
+
+    fn shared_arc() -> &'static std::sync::Arc<BuiltinLexicon> {
+        static LEXICON: LazyLock<std::sync::Arc<BuiltinLexicon>> =
+            LazyLock::new(|| std::sync::Arc::new(BuiltinLexicon::build()));
         &LEXICON
     }
 

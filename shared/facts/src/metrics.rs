@@ -29,7 +29,7 @@ static DURATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 static COUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?:^|[^\w.$€£¥₹])(?P<n>{NUMBER})(?P<scale>\s?(?:k|m|thousand|million|billion)\b)?\+?\s+(?:(?:new|active|daily|monthly|concurrent|enterprise|internal|external|junior|senior|global|\w+-\w+)\s+)?(?P<unit>[a-z][a-z/-]{{2,}})"
+        r"(?i)(?:^|[^\w.$€£¥₹])(?P<n>{NUMBER})(?P<scale>\s?(?:k|m|thousand|million|billion)\b)?\+?\s+(?:(?:new|active|daily|monthly|concurrent|enterprise|internal|external|junior|senior|global|\w+-\w+)\s+)?(?P<unit>(?-i:[a-z][a-z/-]{{2,}}))"
     ))
     .expect("count regex")
 });
@@ -218,5 +218,6 @@ mod tests {
         assert!(metrics("Shipped in 2023 with Java 8 and Python 3").is_empty());
         assert!(metrics("Improved user experience by").is_empty());
         assert!(metrics("Worked on v2.0 of the app").is_empty());
+        assert!(metrics("1600 Amphitheatre Parkway").is_empty(), "an address is not a count");
     }
 }

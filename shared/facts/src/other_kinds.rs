@@ -210,6 +210,14 @@ fn job_mention(text: &str) -> Option<crate::model::Job> {
     Some(crate::model::Job { title, organisation: Some(organisation), location: None, dates, volunteer: false })
 }
 
+static SALUTATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:dear|hello|hi|to whom it may concern|estimad[oa]|sehr geehrte)\b").expect("salutation regex")
+});
+static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:sincerely|yours(?: sincerely| truly| faithfully)?|best(?: regards)?|kind regards|regards|warm regards|respectfully|thank you),?\s*$")
+        .expect("sign-off regex")
+});
+
 const MOTIVATION_WORDS: &[&str] = &[
     "excited",
     "passionate",
@@ -239,8 +247,21 @@ pub fn extract_cover_letter(doc: &Doc<'_>, lexicon: &dyn SkillLexicon) -> Vec<Fo
     if let Some((i, start, end, role)) = target_role(doc) {
         out.push(Found { fact: doc.fact(FactValue::TargetRole(role), &doc.lines[i], start, end, 0.6), parent: None });
     }
+    // The letter's body: after the salutation and before the sign-off, when
+    // they are there (the address block above is not the writer's claims).
+    let salutation = doc.lines.iter().position(|l| SALUTATION.is_match(l.text)).map_or(0, |i| i + 1);
+    let sign_off = doc
+        .lines
+        .iter()
+        .rposition(|l| SIGN_OFF.is_match(l.text))
+        .filter(|&i| i > salutation)
+        .unwrap_or(doc.lines.len());
     for block in &doc.blocks {
-        for (k, start, end, text) in sentences(doc, block.lines.clone()) {
+        let range = block.lines.start.max(salutation)..block.lines.end.min(sign_off);
+        if range.is_empty() {
+            continue;
+        }
+        for (k, start, end, text) in sentences(doc, range) {
             let line = &doc.lines[k];
             if text.split_whitespace().count() < 5 {
                 continue;

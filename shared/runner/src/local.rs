@@ -10,6 +10,8 @@ use classify::{Classifier, KindClassifier};
 use domain::{DocumentId, DocumentRecord, DocumentStatus, Limits, PageText, UserId};
 use embed::EmbedService;
 use embedded::{EmbeddedDb, FsBlobStore, RedbQueue, RedbTableStore, RedbVectorStore};
+use extract::ExtractService;
+use facts::lexicon::BuiltinLexicon;
 use ports::{BlobStore, NoOcr, Ports, QueueConsumer, QueueName, TextEmbedder, VectorStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ pub struct Local {
     embedder: Arc<dyn TextEmbedder>,
     vectors: Arc<dyn VectorStore>,
     embed: EmbedService,
+    extract: ExtractService,
+    knowledge: store::KnowledgeRepo,
     uploads: UploadService,
     documents: DocumentRepo,
     user: UserId,
@@ -64,6 +68,8 @@ impl Local {
         Ok(Self {
             classifier: Classifier::new(ports.clone(), limits, MAX_RECEIVES).with_kinds(kinds),
             embed: EmbedService::new(ports.clone(), vectors.clone(), embedder.clone(), chunking, MAX_RECEIVES),
+            extract: ExtractService::new(ports.clone(), BuiltinLexicon::shared(), MAX_RECEIVES),
+            knowledge: store::KnowledgeRepo::new(ports.table.clone()),
             embedder,
             vectors,
             uploads: UploadService::new(ports.clone(), limits),
@@ -108,7 +114,7 @@ impl Local {
     }
 
     fn stages(&self) -> worker::Stages<'_> {
-        worker::Stages { classify: &self.classifier, embed: &self.embed }
+        worker::Stages { classify: &self.classifier, extract: &self.extract, embed: &self.embed }
     }
 
     /// Receives and processes one batch from each stage's queue.
@@ -116,9 +122,54 @@ impl Local {
         Ok(worker::step(self.queue.as_ref(), &self.stages()).await?)
     }
 
-    /// Messages waiting in (or in flight on) the classify and embed queues.
+    /// Messages waiting in (or in flight on) the classify, extract and embed queues.
     pub async fn pending_messages(&self) -> Result<usize> {
-        Ok(self.queue.depth(QueueName::Classify).await? + self.queue.depth(QueueName::Embed).await?)
+        let mut pending = 0;
+        for queue in [QueueName::Classify, QueueName::Extract, QueueName::Embed] {
+            pending += self.queue.depth(queue).await?;
+        }
+        Ok(pending)
+    }
+
+    /// The local user's knowledge graph as `GET /knowledge` shows it.
+    pub async fn knowledge(&self) -> Result<api::KnowledgeView> {
+        Ok(api::knowledge::knowledge_view(&self.knowledge.load(&self.user).await?))
+    }
+
+    /// The facts a document states (those with a source in it).
+    pub async fn facts_of(&self, document: &DocumentId) -> Result<Vec<api::knowledge::FactView>> {
+        let knowledge = self.knowledge.load(&self.user).await?;
+        let view = api::knowledge::knowledge_view(&knowledge);
+        Ok(view
+            .facts
+            .into_values()
+            .flatten()
+            .filter(|f| {
+                f.sources.iter().any(
+                    |s| matches!(&s.source, facts::model::Source::Document { document_id, .. } if document_id == document),
+                )
+            })
+            .collect())
+    }
+
+    /// The local user's public profile as a JSON Resume document.
+    pub async fn json_resume(&self) -> Result<serde_json::Value> {
+        Ok(api::knowledge::json_resume(&self.knowledge.load(&self.user).await?))
+    }
+
+    /// Everything held about the local user (what `GET /export` answers).
+    pub async fn export(&self, state: &AppState) -> Result<api::knowledge::Export> {
+        api::knowledge::export(state, &self.user).await.map_err(|p| anyhow::anyhow!("{} ({})", p.detail, p.code))
+    }
+
+    /// The app state for the API routes, with the local verifier.
+    pub fn app_state(&self) -> Result<AppState> {
+        let config = JwtConfig {
+            issuer: platform::optional("JWT_ISSUER").unwrap_or_else(|| LOCAL_ISSUER.into()),
+            audience: platform::optional("JWT_AUDIENCE").unwrap_or_else(|| LOCAL_AUDIENCE.into()),
+            keys: KeySource::Hs256(Secret::new(self.secret.clone())),
+        };
+        Ok(AppState::new(self.ports.clone(), Arc::new(JwtVerifier::new(&config)?), Limits::default()))
     }
 
     /// Semantic search over the local user's chunks and facts (what `GET /search` answers).
@@ -154,16 +205,12 @@ impl Local {
 
     /// The HTTP API and the workers until Ctrl-C.
     pub async fn serve(self, port: u16) -> Result<()> {
-        let config = JwtConfig {
-            issuer: platform::optional("JWT_ISSUER").unwrap_or_else(|| LOCAL_ISSUER.into()),
-            audience: platform::optional("JWT_AUDIENCE").unwrap_or_else(|| LOCAL_AUDIENCE.into()),
-            keys: KeySource::Hs256(Secret::new(self.secret.clone())),
-        };
-        let verifier = Arc::new(JwtVerifier::new(&config)?);
-        let state = AppState::new(self.ports.clone(), verifier.clone(), Limits::default());
+        let state = self.app_state()?;
+        let verifier = state.verifier.clone();
         let search = api::SearchState { verifier, embedder: self.embedder.clone(), vectors: self.vectors.clone() };
-        let router = upload::router(state)
-            .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)));
+        let router = upload::router(state.clone())
+            .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)))
+            .merge(axum::Router::new().nest(api::API_PREFIX, api::knowledge_routes().with_state(state)));
         let pending = self.recover().await?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await

@@ -64,6 +64,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The local user's merged profile: facts by kind with their sources.
+    Knowledge {
+        /// Exactly what `GET /knowledge` returns.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything held about the local user as JSON (what `GET /export` returns).
+    Export {
+        /// Only the shareable profile, as a JSON Resume v1 document.
+        #[arg(long)]
+        json_resume: bool,
+    },
     /// Print a bearer token for the local user, for calling `serve`.
     Token {
         #[arg(long, default_value_t = 3600)]
@@ -118,6 +130,26 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string(&response)?);
             } else {
                 print_hits(&response);
+            }
+            Ok(())
+        }
+        Command::Knowledge { json } => {
+            let local = Local::open(&cli.data_dir).await?;
+            let view = local.knowledge().await?;
+            if json {
+                println!("{}", serde_json::to_string(&view)?);
+            } else {
+                print_knowledge(&view);
+            }
+            Ok(())
+        }
+        Command::Export { json_resume } => {
+            let local = Local::open(&cli.data_dir).await?;
+            if json_resume {
+                println!("{}", serde_json::to_string_pretty(&local.json_resume().await?)?);
+            } else {
+                let state = local.app_state()?;
+                println!("{}", serde_json::to_string_pretty(&local.export(&state).await?)?);
             }
             Ok(())
         }
@@ -180,7 +212,7 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
     }
 
     let mut pending: HashSet<DocumentId> = accepted.iter().map(|(id, _)| *id).collect();
-    bar.set_message("extracting, classifying and embedding");
+    bar.set_message("extracting text, classifying, extracting facts and embedding");
     let mut stdout = std::io::stdout().lock();
     // Work until every document of this run is terminal and nothing is queued
     // (which also finishes work left by an earlier run).
@@ -188,10 +220,12 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
         let handled = local.step().await?;
         let mut done = Vec::new();
         for id in &pending {
-            // Done when terminal and, with text, embedded (or failed on the way).
+            // Done when terminal and, with text, embedded and its facts
+            // extracted (or failed on the way).
             if let Some(doc) = local.document(id).await?
                 && doc.status.is_terminal()
-                && (doc.status != domain::DocumentStatus::TextExtracted || doc.chunks.is_some())
+                && (doc.status != domain::DocumentStatus::TextExtracted
+                    || (doc.chunks.is_some() && doc.facts.is_some()))
             {
                 done.push((*id, doc));
             }
@@ -200,7 +234,8 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
             pending.remove(&id);
             bar.inc(1);
             let file = accepted.iter().find(|(d, _)| *d == id).map(|(_, f)| f.as_path());
-            bar.suspend(|| print_document_to(&mut stdout, &doc, file, json))?;
+            let facts = local.facts_of(&id).await?;
+            bar.suspend(|| print_ingested(&mut stdout, &doc, &facts, file, json))?;
         }
         if pending.is_empty() && local.pending_messages().await? == 0 {
             break;
@@ -232,6 +267,9 @@ fn print_document_to(out: &mut impl Write, doc: &DocumentView, file: Option<&Pat
         if let Some(chunks) = doc.chunks {
             summary.push_str(&format!(", {chunks} chunk(s)"));
         }
+        if let Some(facts) = doc.facts {
+            summary.push_str(&format!(", {facts} fact(s)"));
+        }
         if doc.kind != domain::DocumentKind::Unclassified {
             let kind = serde_json::to_value(doc.kind)?;
             summary.push_str(&format!(", {} ({:.2})", kind.as_str().unwrap_or("?"), doc.confidence.unwrap_or(0.0)));
@@ -241,6 +279,49 @@ fn print_document_to(out: &mut impl Write, doc: &DocumentView, file: Option<&Pat
     }
     out.flush()?;
     Ok(())
+}
+
+/// A document of this run with the facts it states.
+fn print_ingested(
+    out: &mut impl Write,
+    doc: &DocumentView,
+    facts: &[api::knowledge::FactView],
+    file: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    if json {
+        let mut value = serde_json::to_value(doc)?;
+        value["facts"] = serde_json::to_value(facts)?;
+        writeln!(out, "{value}")?;
+        return Ok(out.flush()?);
+    }
+    print_document_to(out, doc, file, false)?;
+    for fact in facts {
+        writeln!(out, "    {:<14} {}", fact.kind.as_str(), fact.summary)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// The merged profile, one section per kind.
+fn print_knowledge(view: &api::KnowledgeView) {
+    for (kind, facts) in &view.facts {
+        println!("{} ({})", kind.as_str(), facts.len());
+        for fact in facts {
+            let sources = fact.sources.len();
+            let edited = if fact.user_edited { ", edited" } else { "" };
+            let private = if fact.visibility == facts::model::Visibility::Private { ", private" } else { "" };
+            println!("  {}  [{sources} source(s){edited}{private}, id {}]", fact.summary, fact.id);
+        }
+    }
+    println!(
+        "completeness {:.0}%{}",
+        view.completeness.score * 100.0,
+        if view.completeness.missing.is_empty() {
+            String::new()
+        } else {
+            format!("; missing: {}", view.completeness.missing.join(", "))
+        }
+    );
 }
 
 fn print_hits(response: &api::SearchResponse) {

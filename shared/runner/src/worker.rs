@@ -1,5 +1,5 @@
 //! The background worker: polls the embedded queues and runs the same
-//! `Classifier` and `EmbedService` the Lambda functions run.
+//! `Classifier`, `ExtractService` and `EmbedService` the Lambda functions run.
 
 use ports::{QueueConsumer, QueueError, QueueName};
 
@@ -9,6 +9,7 @@ const VISIBILITY_SECS: u64 = 300;
 /// What the embedded queues deliver to.
 pub struct Stages<'a> {
     pub classify: &'a classify::Classifier,
+    pub extract: &'a extract::ExtractService,
     pub embed: &'a embed::EmbedService,
 }
 
@@ -16,7 +17,7 @@ pub struct Stages<'a> {
 /// messages it handled.
 pub async fn step(consumer: &dyn QueueConsumer, stages: &Stages<'_>) -> Result<usize, QueueError> {
     let mut handled = 0;
-    for queue in [QueueName::Classify, QueueName::Embed] {
+    for queue in [QueueName::Classify, QueueName::Extract, QueueName::Embed] {
         let messages = consumer.receive(queue, 8, VISIBILITY_SECS).await?;
         for message in &messages {
             let retry = match queue {
@@ -24,6 +25,7 @@ pub async fn step(consumer: &dyn QueueConsumer, stages: &Stages<'_>) -> Result<u
                     stages.classify.process_message(&message.body, message.receive_count).await,
                     classify::MessageOutcome::Retry(_)
                 ),
+                QueueName::Extract => !stages.extract.process_message(&message.body, message.receive_count).await,
                 _ => matches!(
                     stages.embed.process_message(&message.body, message.receive_count).await,
                     embed::MessageOutcome::Retry(_)

@@ -6,6 +6,10 @@ pub const DOCUMENT_PREFIX: &str = "DOC#";
 pub const QUOTA_SK: &str = "QUOTA";
 pub const IDEMPOTENCY_SK: &str = "-";
 pub const EMBEDDING_PREFIX: &str = "EMB#";
+pub const FACT_PREFIX: &str = "FACT#";
+pub const PROVENANCE_PREFIX: &str = "PROV#";
+pub const EDGE_PREFIX: &str = "EDGE#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
 
 /// Partition of everything a user owns.
 pub fn user_pk(user: &UserId) -> String {
@@ -19,6 +23,27 @@ pub fn document_sk(doc: &DocumentId) -> String {
 /// A cached embedding of one normalised text under one model version.
 pub fn embedding_sk(model_version: &str, text_hash: &str) -> String {
     format!("{EMBEDDING_PREFIX}{model_version}#{text_hash}")
+}
+
+/// A knowledge fact.
+pub fn fact_sk(fact: &str) -> String {
+    format!("{FACT_PREFIX}{fact}")
+}
+
+/// One source of a fact; `source` is a stable hash of where it was read, so
+/// reading the same place again writes the same item.
+pub fn provenance_sk(fact: &str, source: &str) -> String {
+    format!("{PROVENANCE_PREFIX}{fact}#{source}")
+}
+
+/// A graph edge `from -rel-> to`.
+pub fn edge_sk(from: &str, rel: &str, to: &str) -> String {
+    format!("{EDGE_PREFIX}{from}#{rel}#{to}")
+}
+
+/// An audit entry, ordered by time.
+pub fn audit_sk(timestamp: &str, id: &str) -> String {
+    format!("{AUDIT_PREFIX}{timestamp}#{id}")
 }
 
 pub fn idempotency_pk(doc: &DocumentId, stage: &str) -> String {

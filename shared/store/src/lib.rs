@@ -2,6 +2,9 @@
 //! item maps through serde. Works on any [`ports::TableStore`].
 
 pub mod keys;
+mod knowledge;
+
+pub use knowledge::{AuditEntry, KnowledgeRepo};
 
 use domain::{DocumentId, DocumentRecord, UserId};
 use ports::{Item, PutCondition, StoreError, TableStore};
@@ -129,6 +132,7 @@ impl QuotaRepo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Classify,
+    Extract,
     Embed,
 }
 
@@ -136,6 +140,7 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Classify => "classify",
+            Self::Extract => "extract",
             Self::Embed => "embed",
         }
     }

@@ -1,0 +1,267 @@
+//! Extract stage: one `document.classified` event in, the document's facts
+//! merged into the user's knowledge graph and a `fact.extracted` event out to
+//! the embed queue. Idempotent per (document, stage, content hash); merging
+//! is idempotent too (the same fact from the same place changes nothing).
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use domain::{
+    DocumentClassified, DocumentId, DocumentStatus, Envelope, EventType, FactExtracted, FactText, PageText, Reason,
+    UserId,
+};
+use facts::dates::YearMonth;
+use facts::extract::Doc;
+use facts::knowledge::{MergeReport, RuleMatcher};
+use facts::lexicon::SkillLexicon;
+use ports::{BlobError, Ports, QueueName, Retryable, StoreError};
+use std::sync::Arc;
+use store::{DocumentRepo, IdempotencyRepo, KnowledgeRepo, Stage};
+
+/// Why a message could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// Worth another delivery (throttling, timeouts, unavailable services).
+    #[error("{0}")]
+    Retryable(String),
+    /// Will fail again: mark the document failed and dead-letter the message.
+    #[error("{reason}")]
+    Permanent { document: Option<(UserId, DocumentId)>, reason: Reason },
+}
+
+impl ExtractError {
+    fn permanent(document: Option<(UserId, DocumentId)>, code: &str, detail: impl Into<String>) -> Self {
+        Self::Permanent { document, reason: Reason::new(code, detail) }
+    }
+}
+
+impl From<StoreError> for ExtractError {
+    fn from(e: StoreError) -> Self {
+        if e.is_retryable() {
+            Self::Retryable(format!("table store: {e}"))
+        } else {
+            Self::permanent(None, "dependency_error", format!("table store: {e}"))
+        }
+    }
+}
+
+/// What one document's extraction did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtractReport {
+    pub found: usize,
+    pub added: usize,
+    pub merged: usize,
+    pub dedup_rate: f32,
+}
+
+impl From<&MergeReport> for ExtractReport {
+    fn from(r: &MergeReport) -> Self {
+        Self { found: r.found, added: r.added.len(), merged: r.merged.len(), dedup_rate: r.dedup_rate }
+    }
+}
+
+/// The extract stage, built once per container.
+#[derive(Clone)]
+pub struct ExtractService {
+    ports: Ports,
+    lexicon: Arc<dyn SkillLexicon>,
+    max_receive_count: u32,
+    documents: DocumentRepo,
+    idempotency: IdempotencyRepo,
+    knowledge: KnowledgeRepo,
+}
+
+impl ExtractService {
+    pub fn new(ports: Ports, lexicon: Arc<dyn SkillLexicon>, max_receive_count: u32) -> Self {
+        Self {
+            documents: DocumentRepo::new(ports.table.clone()),
+            idempotency: IdempotencyRepo::new(ports.table.clone()),
+            knowledge: KnowledgeRepo::new(ports.table.clone()),
+            ports,
+            lexicon,
+            max_receive_count: max_receive_count.max(1),
+        }
+    }
+
+    /// Lambda entry: one SQS batch, partial failures reported per message.
+    pub async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in event.records {
+            let receive_count =
+                message.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+            let body = message.body.as_deref().unwrap_or_default();
+            if !self.process_message(body, receive_count).await {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message.message_id.clone().unwrap_or_default();
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    /// Processes one message and settles its fate; `false` asks for a retry.
+    /// Permanent errors mark the document failed and dead-letter the message
+    /// at once; retryable ones mark it failed on the last allowed receive.
+    pub async fn process_message(&self, body: &str, receive_count: u32) -> bool {
+        match self.handle(body).await {
+            Ok(_) => true,
+            Err(ExtractError::Retryable(why)) => {
+                tracing::warn!(receive_count, error = %why, "extract will retry");
+                if receive_count >= self.max_receive_count
+                    && let Some(doc) = document_of(body)
+                {
+                    let reason =
+                        Reason::new("retries_exhausted", format!("gave up after {receive_count} attempts: {why}"));
+                    self.mark_failed(&doc, reason).await;
+                }
+                false
+            }
+            Err(ExtractError::Permanent { document, reason }) => {
+                tracing::error!(code = %reason.code, detail = %reason.detail, "extract failed permanently");
+                if let Some(doc) = document.or_else(|| document_of(body)) {
+                    self.mark_failed(&doc, reason.clone()).await;
+                }
+                let attributes = [("error_code", reason.code.as_str()), ("error_detail", reason.detail.as_str())];
+                self.ports.queue.send(QueueName::ExtractDlq, body, &attributes).await.is_ok()
+            }
+        }
+    }
+
+    async fn mark_failed(&self, (user, doc): &(UserId, DocumentId), reason: Reason) {
+        match self.documents.get(user, doc).await {
+            Ok(Some(mut record)) if record.status != DocumentStatus::Failed => {
+                record.transition(DocumentStatus::Failed, Some(reason));
+                if let Err(e) = self.documents.save(&record).await {
+                    tracing::error!(error = %e, "could not record the failure");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not read the document to record its failure"),
+        }
+    }
+
+    /// Handles one event. Returns what was extracted (`None`: nothing to do).
+    pub async fn handle(&self, body: &str) -> Result<Option<ExtractReport>, ExtractError> {
+        let envelope: Envelope<serde_json::Value> = serde_json::from_str(body)
+            .map_err(|e| ExtractError::permanent(None, "malformed_message", format!("not an event envelope: {e}")))?;
+        if envelope.event_type != EventType::DocumentClassified {
+            return Err(ExtractError::permanent(
+                None,
+                "unsupported_event",
+                format!("extract does not take {:?}", envelope.event_type),
+            ));
+        }
+        let data: DocumentClassified = serde_json::from_value(envelope.data).map_err(|e| {
+            ExtractError::permanent(None, "malformed_message", format!("document.classified data: {e}"))
+        })?;
+        let span = tracing::info_span!(
+            "extract",
+            user = %envelope.user_id.log_hash(),
+            document_id = %data.document_id,
+            stage = "extract"
+        );
+        let _entered = span.enter();
+        self.extract_document(&envelope.user_id, &data).await
+    }
+
+    async fn extract_document(
+        &self,
+        user: &UserId,
+        event: &DocumentClassified,
+    ) -> Result<Option<ExtractReport>, ExtractError> {
+        let doc = (user.clone(), event.document_id);
+        let Some(mut record) = self.documents.get(user, &event.document_id).await? else {
+            tracing::info!("the document no longer exists; nothing to extract");
+            return Ok(None);
+        };
+        if record.status != DocumentStatus::TextExtracted || record.sha256.as_deref() != Some(event.sha256.as_str()) {
+            tracing::info!(status = %record.status, "the document is not (or no longer) in this state; skipped");
+            return Ok(None);
+        }
+        if self.idempotency.is_done(&event.document_id, Stage::Extract, &event.sha256).await? {
+            tracing::info!("already extracted; redelivery ignored");
+            return Ok(None);
+        }
+        if event.text_key != store::keys::text_object(user, &event.document_id) {
+            return Err(ExtractError::permanent(Some(doc), "unexpected_key", "the text key is not the user's own"));
+        }
+        let bytes = match self.ports.blobs.get(&event.text_key).await {
+            Ok(bytes) => bytes,
+            Err(BlobError::NotFound(_)) => {
+                return Err(ExtractError::permanent(Some(doc), "text_missing", "the extracted text is not in storage"));
+            }
+            Err(e) if e.is_retryable() => return Err(ExtractError::Retryable(format!("blob store: {e}"))),
+            Err(e) => return Err(ExtractError::permanent(Some(doc), "dependency_error", format!("blob store: {e}"))),
+        };
+        let pages: Vec<PageText> = serde_json::from_slice(&bytes)
+            .map_err(|e| ExtractError::permanent(Some(doc.clone()), "malformed_text", e.to_string()))?;
+
+        let now = domain::now_rfc3339();
+        let found = {
+            let parsed = Doc::new(event.document_id, &pages, now.clone());
+            facts::extract_document(event.kind, &parsed, self.lexicon.as_ref())
+        };
+        let mut knowledge = self.knowledge.load(user).await?;
+        let before = knowledge.edges.clone();
+        let matcher = RuleMatcher { today: today() };
+        let report = knowledge.merge(found, &matcher, &now);
+        let written = self.knowledge.save(user, &mut knowledge, &before, &now).await?;
+
+        // The facts of this document, for embedding (one vector per fact).
+        let texts: Vec<FactText> = report
+            .added
+            .iter()
+            .chain(&report.merged)
+            .filter_map(|id| knowledge.facts.get(id))
+            .filter(|f| !f.deleted && !f.value.is_personal())
+            .map(|f| FactText { fact_id: f.id.0.clone(), text: f.value.summary() })
+            .collect();
+        let key = format!("{}#{}#{}", event.document_id, Stage::Extract.as_str(), event.sha256);
+        let extracted = Envelope::new(
+            EventType::FactExtracted,
+            FactExtracted::VERSION,
+            user.clone(),
+            &key,
+            FactExtracted { document_id: Some(event.document_id), facts: texts },
+        );
+        let body = serde_json::to_string(&extracted).map_err(|e| ExtractError::Retryable(e.to_string()))?;
+        self.ports
+            .queue
+            .send(QueueName::Embed, &body, &[("event_type", "personalization.fact.extracted")])
+            .await
+            .map_err(|e| {
+                if e.is_retryable() {
+                    ExtractError::Retryable(format!("queue: {e}"))
+                } else {
+                    ExtractError::permanent(Some(doc.clone()), "dependency_error", format!("queue: {e}"))
+                }
+            })?;
+
+        record.facts = Some((report.added.len() + report.merged.len()) as u32);
+        record.dedup_rate = Some(report.dedup_rate);
+        record.extracted_at = Some(now);
+        self.documents.save(&record).await?;
+        self.idempotency.mark_done(&event.document_id, Stage::Extract, &event.sha256).await?;
+        // The dedup rate as a metric line (CloudWatch embedded metric format reads it from the log).
+        tracing::info!(
+            found = report.found,
+            added = report.added.len(),
+            merged = report.merged.len(),
+            written,
+            dedup_rate = report.dedup_rate,
+            "facts extracted"
+        );
+        Ok(Some(ExtractReport::from(&report)))
+    }
+}
+
+/// This month, for open-ended date ranges.
+fn today() -> YearMonth {
+    let now = time::OffsetDateTime::now_utc();
+    YearMonth::new(now.year() as u16, Some(u8::from(now.month()))).unwrap_or(YearMonth { year: 2026, month: None })
+}
+
+/// The document an event is about, for recording failures.
+fn document_of(body: &str) -> Option<(UserId, DocumentId)> {
+    let envelope: Envelope<serde_json::Value> = serde_json::from_str(body).ok()?;
+    let id = envelope.data.get("document_id")?.as_str()?;
+    Some((envelope.user_id, DocumentId::parse(id).ok()?))
+}
