@@ -1336,7 +1336,16 @@ fn certifications(doc: &Doc<'_>, range: std::ops::Range<usize>, out: &mut Vec<Fo
         if let Some(c) = CREDENTIAL_ID.find(text) {
             name = name.replace(c.as_str(), " ");
         }
-        let parts: Vec<String> = SEGMENT_SEPARATOR.split(&name).map(clean_segment).filter(|s| !s.is_empty()).collect();
+        let mut parts: Vec<String> =
+            SEGMENT_SEPARATOR.split(&name).map(clean_segment).filter(|s| !s.is_empty()).collect();
+        // "AWS Certified Data Analytics - Specialty": the level is part of the name.
+        const LEVELS: &[&str] =
+            &["specialty", "professional", "associate", "foundational", "practitioner", "expert", "fundamentals"];
+        if parts.len() >= 2 && LEVELS.contains(&parts[1].to_lowercase().as_str()) {
+            let level = parts.remove(1);
+            let separator = if text.contains(&format!(" - {level}")) { " - " } else { " – " };
+            parts[0] = format!("{}{separator}{level}", parts[0]);
+        }
         let Some(first) = parts.first() else { continue };
         let issuer = parts[1..]
             .iter()
