@@ -1,4 +1,4 @@
-//! The built `upload`, `classify` and `embed` bootstraps under the Lambda runtime
+//! The built `upload`, `classify`, `extract` and `embed` bootstraps under the Lambda runtime
 //! interface emulator that aws-sam-cli ships (what `sam local invoke` runs in
 //! its container), fed the files in `events/`, against moto.
 
@@ -125,7 +125,7 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
     moto::create_bucket(&s3, &bucket).await;
     moto::create_table(&dynamo, &table).await;
     let (_classify_url, classify_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-classify"), 4).await;
-    let (extract_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-extract"), 4).await;
+    let (extract_url, extract_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-extract"), 4).await;
     let (embed_url, embed_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-embed"), 4).await;
     let (insight_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-insight"), 4).await;
     let model = std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
@@ -215,6 +215,63 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
     let extracted = sqs.receive_message().queue_url(&extract_url).wait_time_seconds(1).send().await.expect("receive");
     assert_eq!(extracted.messages().len(), 1, "exactly one classified event");
 
+    // extract, with the sample event: facts into the table, fact.extracted to embed.
+    let sha = record.sha256.clone().expect("content hash");
+    let replacements = [("{{USER}}", user), ("{{DOC}}", doc.as_str()), ("{{SHA}}", sha.as_str())];
+    let extract = start(
+        "extract",
+        &aws_env(vec![("EMBED_QUEUE_URL", embed_url.clone()), ("EXTRACT_DLQ_URL", extract_dlq.clone())]),
+    );
+    let response = invoke(&extract, "extract/sqs-document-classified.json", &replacements).await;
+    assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
+    let table_store = Arc::new(aws_adapters::DynamoTableStore::new(&config, table.clone()));
+    let knowledge =
+        store::KnowledgeRepo::new(table_store).load(&UserId::parse(user).expect("user")).await.expect("load");
+    assert!(knowledge.live().any(|f| f.kind() == facts::model::FactKind::Skill), "{:?}", knowledge.facts);
+    let again = invoke(&extract, "extract/sqs-document-classified.json", &replacements).await;
+    assert_eq!(again["batchItemFailures"], Value::Array(vec![]), "{again}");
+    let queued = sqs
+        .receive_message()
+        .queue_url(&embed_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive");
+    let kinds: Vec<String> = queued
+        .messages()
+        .iter()
+        .filter_map(|m| serde_json::from_str::<Value>(m.body().unwrap_or_default()).ok())
+        .map(|b| b["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "personalization.fact.extracted").count(), 1, "{kinds:?}");
+    drop(extract);
+
+    // The knowledge API (the same binary), through the HTTP API event.
+    let knowledge_api = start(
+        "extract",
+        &aws_env(vec![
+            ("EXTRACT_HANDLER", "api".into()),
+            ("JWT_ISSUER", "rie-test".into()),
+            ("JWT_AUDIENCE", "personalization".into()),
+            ("JWT_HS256_SECRET", SECRET.into()),
+        ]),
+    );
+    let got = invoke(&knowledge_api, "extract/get-knowledge.json", &auth).await;
+    assert_eq!(got["statusCode"], 200, "{got}");
+    let body: Value = serde_json::from_str(got["body"].as_str().expect("body")).expect("json body");
+    assert!(!body["facts"]["skill"].as_array().expect("skills").is_empty(), "{body}");
+    let stranger = mint_hs256(SECRET.as_bytes(), "rie-test", "personalization", "rie-stranger", 600);
+    let theirs = invoke(
+        &knowledge_api,
+        "extract/get-knowledge.json",
+        &[("{{TOKEN}}", stranger.as_str()), ("{{USER}}", "rie-stranger")],
+    )
+    .await;
+    let body: Value = serde_json::from_str(theirs["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["facts"], serde_json::json!({}), "another user sees no facts: {body}");
+    drop(knowledge_api);
+
     // embed, on PostgreSQL + pgvector, with the sample event.
     let database = pg::fresh_database().await;
     let embed = start(
@@ -226,8 +283,6 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
             ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
         ]),
     );
-    let sha = record.sha256.clone().expect("content hash");
-    let replacements = [("{{USER}}", user), ("{{DOC}}", doc.as_str()), ("{{SHA}}", sha.as_str())];
     let response = invoke(&embed, "embed/sqs-document-classified.json", &replacements).await;
     assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
     let table_store = Arc::new(aws_adapters::DynamoTableStore::new(&config, table.clone()));

@@ -80,6 +80,25 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     let text = personalize().arg("--data-dir").arg(&data).args(["text", id]).output().expect("run");
     assert!(String::from_utf8_lossy(&text.stdout).contains("Senior Software Engineer at Acme Corp"));
 
+    // The facts each document states come with it; the merged profile and the
+    // JSON Resume are there too.
+    let facts = pdf["facts"].as_array().expect("facts in --json");
+    let job = facts.iter().find(|f| f["kind"] == "job").expect("a job");
+    assert_eq!(
+        (job["value"]["title"].as_str(), job["value"]["organisation"].as_str()),
+        (Some("Senior Software Engineer"), Some("Acme Corp"))
+    );
+    assert!(facts.iter().any(|f| f["kind"] == "achievement" && f["value"]["metrics"][0]["value"] == 35.0), "{facts:?}");
+    let out = personalize().arg("--data-dir").arg(&data).args(["knowledge", "--json"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let knowledge: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(knowledge["facts"]["job"].as_array().is_some_and(|j| !j.is_empty()), "{knowledge}");
+    assert!(knowledge["completeness"]["score"].as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+    let out = personalize().arg("--data-dir").arg(&data).args(["export", "--json-resume"]).output().expect("run");
+    let resume: Value = serde_json::from_slice(&out.stdout).expect("json resume");
+    assert_eq!(resume["basics"]["name"], "Jane Q. Example");
+    assert_eq!(resume["work"][0]["name"], "Acme Corp");
+
     // Search answers from the right document, with page and span.
     let out = personalize()
         .arg("--data-dir")
@@ -90,8 +109,8 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let found: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(found["k"], 3);
-    let top = &found["hits"][0];
-    assert_eq!(top["source"], "chunk", "{found}");
+    // Facts are searchable too; the best passage is the first chunk hit.
+    let top = found["hits"].as_array().unwrap().iter().find(|h| h["source"] == "chunk").expect("a chunk hit");
     assert_eq!(top["document_id"], id, "{found}");
     assert_eq!(top["page"], 1);
     assert!(top["text"].as_str().is_some_and(|t| t.contains("35%")), "{found}");

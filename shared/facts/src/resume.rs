@@ -729,9 +729,7 @@ fn jobs(
                 Layout::Before => (anchor.saturating_sub(2).max(claimed), anchor),
                 Layout::After => {
                     let after = anchor + 1;
-                    let short = after < next_anchor
-                        && lines[after].text.split_whitespace().count() <= 8
-                        && !lines[after].text.ends_with('.');
+                    let short = after < next_anchor && header_like(lines[after].text, 8);
                     (anchor, if short { after } else { anchor })
                 }
             };
@@ -740,8 +738,7 @@ fn jobs(
             let last = if layout == Layout::Before
                 && last + 1 < next_anchor
                 && n + 1 == anchors.len()
-                && lines[last + 1].text.split_whitespace().count() <= 6
-                && !lines[last + 1].text.ends_with('.')
+                && header_like(lines[last + 1].text, 6)
             {
                 last + 1
             } else {
@@ -799,6 +796,15 @@ fn split_range(line: &Line<'_>, next: Option<&Line<'_>>) -> Option<DateRange> {
         raw: format!("{} – {end_text}", caps.name("date").map_or("", |m| m.as_str())),
         confidence: 0.8,
     })
+}
+
+/// A line that can continue a role's header (the company, the place), not a
+/// sentence about the work: short, no full stop, no number of an
+/// achievement, and not opening with a verb in the past tense.
+fn header_like(text: &str, max_words: usize) -> bool {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let verb = first.len() > 4 && first.ends_with("ed") && first.chars().next().is_some_and(char::is_uppercase);
+    text.split_whitespace().count() <= max_words && !text.ends_with('.') && metrics(text).is_empty() && !verb
 }
 
 /// The role whose header is lines `first..=last`.
