@@ -12,7 +12,7 @@ use facts::dates::YearMonth;
 use facts::extract::Doc;
 use facts::knowledge::{MergeReport, RuleMatcher};
 use facts::lexicon::SkillLexicon;
-use ports::{BlobError, Ports, QueueName, Retryable, StoreError};
+use ports::{BlobError, LanguageModel, Ports, Prompt, QueueName, Retryable, StoreError};
 use std::sync::Arc;
 use store::{DocumentRepo, IdempotencyRepo, KnowledgeRepo, Stage};
 
@@ -63,6 +63,8 @@ impl From<&MergeReport> for ExtractReport {
 pub struct ExtractService {
     ports: Ports,
     lexicon: Arc<dyn SkillLexicon>,
+    /// The optional language-model pass (feature flag `FEATURE_LLM_EXTRACTION`).
+    language_model: Option<Arc<dyn LanguageModel>>,
     max_receive_count: u32,
     documents: DocumentRepo,
     idempotency: IdempotencyRepo,
@@ -77,7 +79,49 @@ impl ExtractService {
             knowledge: KnowledgeRepo::new(ports.table.clone()),
             ports,
             lexicon,
+            language_model: None,
             max_receive_count: max_receive_count.max(1),
+        }
+    }
+
+    /// Adds the language-model pass: the model proposes facts, those whose
+    /// text is in the document are merged with the rule-based ones.
+    pub fn with_language_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
+        self.language_model = Some(model);
+        self
+    }
+
+    /// The model's proposals for a document that hold against its text; none
+    /// when the model fails or answers badly (the rules' facts still stand).
+    async fn proposed(&self, doc: &Doc<'_>) -> Vec<facts::extract::Found> {
+        let Some(model) = &self.language_model else { return Vec::new() };
+        let prompt = Prompt {
+            system: facts::proposals::SYSTEM_PROMPT.to_owned(),
+            user: facts::proposals::user_prompt(doc),
+            max_tokens: 4000,
+            temperature: 0.0,
+        };
+        let answer = match model.complete(&prompt).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::warn!(error = %e, retryable = e.is_retryable(), "language-model pass skipped");
+                return Vec::new();
+            }
+        };
+        match facts::proposals::accept(doc, &answer, model.model_id()) {
+            Ok((found, report)) => {
+                tracing::info!(
+                    accepted = report.accepted,
+                    not_in_document = report.not_in_document,
+                    invalid = report.invalid,
+                    "language-model proposals checked"
+                );
+                found
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "language-model answer dropped");
+                Vec::new()
+            }
         }
     }
 
@@ -195,10 +239,9 @@ impl ExtractService {
             .map_err(|e| ExtractError::permanent(Some(doc.clone()), "malformed_text", e.to_string()))?;
 
         let now = domain::now_rfc3339();
-        let found = {
-            let parsed = Doc::new(event.document_id, &pages, now.clone());
-            facts::extract_document(event.kind, &parsed, self.lexicon.as_ref())
-        };
+        let parsed = Doc::new(event.document_id, &pages, now.clone());
+        let mut found = facts::extract_document(event.kind, &parsed, self.lexicon.as_ref());
+        found.extend(self.proposed(&parsed).await);
         let mut knowledge = self.knowledge.load(user).await?;
         let before = knowledge.edges.clone();
         let matcher = RuleMatcher { today: today() };

@@ -43,7 +43,12 @@ async fn extract_queue() -> Result<(), lambda_runtime::Error> {
     let extract_dlq = platform::required("EXTRACT_DLQ_URL")?;
     let max_receive_count: u32 = platform::parsed_or("MAX_RECEIVE_COUNT", 4)?;
     let ports = ports(HashMap::from([(QueueName::Embed, embed_queue), (QueueName::ExtractDlq, extract_dlq)])).await?;
-    let service = ExtractService::new(ports, BuiltinLexicon::shared(), max_receive_count);
+    let mut service = ExtractService::new(ports, BuiltinLexicon::shared(), max_receive_count);
+    if platform::parsed_or("FEATURE_LLM_EXTRACTION", false)? {
+        let model_id = platform::required("BEDROCK_MODEL_ID")?;
+        let config = aws_adapters::sdk_config().await;
+        service = service.with_language_model(Arc::new(aws_adapters::BedrockLanguageModel::new(&config, model_id)));
+    }
     let service = &service;
     run(service_fn(move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(service.handle_batch(event.payload).await)

@@ -6,6 +6,7 @@
 //! port's error enum, classified as transient (throttling, 5xx, timeouts,
 //! network failures) or permanent (everything else).
 
+mod bedrock;
 mod dynamo;
 mod error;
 mod presign;
@@ -14,6 +15,7 @@ mod secrets;
 mod sqs;
 mod textract;
 
+pub use bedrock::BedrockLanguageModel;
 pub use dynamo::DynamoTableStore;
 pub use s3::S3BlobStore;
 pub use secrets::{SecretError, connection_string_from_json, database_connection_string};

@@ -3,11 +3,13 @@
 //! (one process owns a data dir) and by tests.
 
 mod blob;
+mod language_model;
 mod queue;
 mod table;
 mod vectors;
 
 pub use blob::FsBlobStore;
+pub use language_model::TemplateLanguageModel;
 pub use queue::{DEAD_LETTER_REASON_ATTR, DEAD_LETTER_SOURCE_ATTR, DEFAULT_MAX_RECEIVES, QueuedMessage, RedbQueue};
 pub use table::RedbTableStore;
 pub use vectors::RedbVectorStore;

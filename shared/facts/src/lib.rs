@@ -28,3 +28,4 @@ pub fn extract_document(kind: DocumentKind, doc: &Doc<'_>, lexicon: &dyn SkillLe
     }
 }
 pub mod knowledge;
+pub mod proposals;

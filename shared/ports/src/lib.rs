@@ -434,3 +434,40 @@ impl domain::chunking::TokenSpans for EmbedderTokens<'_> {
         self.0.token_spans(text).map_err(|e| e.to_string())
     }
 }
+
+// ---------------------------------------------------------------- language model
+
+/// Failures of a language model call.
+#[derive(Debug, thiserror::Error)]
+pub enum LanguageModelError {
+    /// Throttled, timed out or unavailable: worth another try later.
+    #[error("language model unavailable: {0}")]
+    Transient(String),
+    /// The request was refused (bad input, no access to the model).
+    #[error("language model refused the request: {0}")]
+    Permanent(String),
+}
+
+impl Retryable for LanguageModelError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// One request: instructions, the user's message, and bounds on the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub system: String,
+    pub user: String,
+    pub max_tokens: u32,
+    pub temperature: f32,
+}
+
+/// A text generator (Bedrock Converse on AWS, a deterministic template
+/// generator on the embedded default).
+#[async_trait]
+pub trait LanguageModel: Send + Sync {
+    /// The model's name and version, recorded in provenance.
+    fn model_id(&self) -> &str;
+    async fn complete(&self, prompt: &Prompt) -> Result<String, LanguageModelError>;
+}
