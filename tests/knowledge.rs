@@ -380,8 +380,31 @@ async fn duplicates_merge_a_cover_letter_adds_a_source_and_edits_survive_reinges
             }
         }
     }
+    validate_json_resume(&resume_json);
     let repo = KnowledgeRepo::new(h.ports.table.clone());
     assert!(repo.audit(&UserId::parse("ana").unwrap()).await.unwrap().len() >= facts_before);
+}
+
+/// Validates against the official JSON Resume v1 schema (npm `resume-schema`,
+/// fetched by `infra/scripts/json_resume_schema.sh`) with Python's `jsonschema`.
+fn validate_json_resume(resume: &Value) {
+    let schema = std::env::var("PERSONALIZATION_JSON_RESUME_SCHEMA").expect(
+        "PERSONALIZATION_JSON_RESUME_SCHEMA must name the schema: eval \"$(infra/scripts/json_resume_schema.sh)\" (.ci/run does this)",
+    );
+    let file = fixtures::temp_dir("json-resume").join("resume.json");
+    std::fs::write(&file, resume.to_string()).expect("write");
+    let python = std::env::var("PERSONALIZATION_PYTHON").unwrap_or_else(|_| "python3".into());
+    let check = "import json, sys, jsonschema\n\
+        schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))\n\
+        errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(doc)]\n\
+        print('\\n'.join(errors)); sys.exit(1 if errors else 0)";
+    let out = std::process::Command::new(python).args(["-c", check]).arg(&schema).arg(&file).output().expect("python");
+    assert!(
+        out.status.success(),
+        "not a valid JSON Resume: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
