@@ -1,6 +1,7 @@
 //! The extract stage: a classified document's text in, career facts with
 //! provenance out, merged into the user's knowledge graph.
 
+pub mod corpus;
 pub mod eval;
 mod handler;
 

@@ -2006,9 +2006,18 @@ fn longest_least_run(values: &[usize]) -> (usize, usize) {
 }
 
 /// How many lines support `gutter` as a column split, or `None` when the two
-/// sides look like table rows (shared baselines) or one side is too thin.
+/// sides look like table rows or a title with its dates (shared baselines)
+/// or one side is too thin.
+///
+/// Two columns set with the same leading share baselines too; they are told
+/// from rows by their shape: each side runs on from line to line, the sides
+/// end at different heights (or leave gaps), and the right side is a
+/// left-aligned column, not right-aligned dates.
 fn column_support(lines: &[Line], gutter: Gutter, max_crossing: usize) -> Option<usize> {
-    let (mut left, mut right, mut shared, mut crossing) = (0usize, 0usize, 0usize, 0usize);
+    let (mut left, mut right, mut shared, mut crossing, mut one_sided) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    // Which sides each line (not crossing the gutter) has text on.
+    let mut sides: Vec<(bool, bool)> = Vec::new();
+    let (mut right_x0, mut right_x1) = (Vec::new(), Vec::new());
     for line in lines {
         if line.segments.iter().any(|s| crosses(s, gutter)) {
             crossing += 1;
@@ -2018,14 +2027,41 @@ fn column_support(lines: &[Line], gutter: Gutter, max_crossing: usize) -> Option
         let rs: Vec<&Segment> = line.segments.iter().filter(|s| s.x0 >= gutter.x1).collect();
         left += usize::from(!ls.is_empty());
         right += usize::from(!rs.is_empty());
+        one_sided += usize::from(ls.is_empty() != rs.is_empty());
+        sides.push((!ls.is_empty(), !rs.is_empty()));
+        if !rs.is_empty() {
+            right_x0.push(rs.iter().map(|s| s.x0).fold(f32::INFINITY, f32::min));
+            right_x1.push(rs.iter().map(|s| s.x1).fold(f32::NEG_INFINITY, f32::max));
+        }
         let aligned = ls.iter().any(|l| rs.iter().any(|r| (l.y - r.y).abs() <= (0.05 * l.size.min(r.size)).max(0.3)));
         shared += usize::from(aligned);
     }
     let thinner = left.min(right);
-    if crossing > max_crossing || thinner < 3 || shared * 10 > thinner * 3 {
+    if crossing > max_crossing || thinner < 3 {
         return None;
     }
+    if shared * 10 > thinner * 3 {
+        let runs_on = |side: fn(&(bool, bool)) -> bool| {
+            let with: Vec<usize> = (0..sides.len()).filter(|&i| side(&sides[i])).collect();
+            let continued = with.windows(2).filter(|w| w[1] == w[0] + 1).count();
+            continued * 10 >= with.len().saturating_sub(1) * 8
+        };
+        let columns = runs_on(|s| s.0)
+            && runs_on(|s| s.1)
+            && one_sided >= 1
+            && share_within(&right_x0, 1.0) >= 0.8
+            && share_within(&right_x1, 1.0) < 0.5;
+        if !columns {
+            return None;
+        }
+    }
     Some(thinner)
+}
+
+/// The largest share of `values` within `tolerance` of one of them.
+fn share_within(values: &[f32], tolerance: f32) -> f64 {
+    let best = values.iter().map(|v| values.iter().filter(|w| (*w - v).abs() <= tolerance).count()).max().unwrap_or(0);
+    if values.is_empty() { 0.0 } else { best as f64 / values.len() as f64 }
 }
 
 #[cfg(test)]
@@ -2266,6 +2302,56 @@ mod tests {
         }
         let bytes = Builder::new().page(&content).build();
         let expected: Vec<String> = (0..8).map(|i| format!("Company {i} 20{i}0")).collect();
+        assert_eq!(texts(&bytes), vec![(1, expected.join("\n"))]);
+    }
+
+    #[test]
+    fn pdf_columns_on_shared_baselines_are_read_column_by_column() {
+        // A sidebar and a main column set with the same leading: every
+        // sidebar line shares a baseline with a main-column line.
+        let side = ["Ana Silva", "ana@example.com", "SKILLS", "Rust, SQL,", "Kafka"];
+        let main = [
+            "EXPERIENCE",
+            "Engineer, Acme, 2020 - Present",
+            "Built the billing pipeline for the team",
+            "Cut costs by 30% in one year of work",
+            "Analyst, Initech, 2017 - 2020",
+            "Wrote the reports that the board read",
+            "Trained four new analysts on the tools",
+        ];
+        let mut content = String::from("BT /F1 9 Tf 12 TL 40 800 Td ");
+        for line in side {
+            content.push_str(&format!("({line}) Tj T* "));
+        }
+        content.push_str("ET BT /F1 9 Tf 12 TL 230 800 Td ");
+        for line in main {
+            content.push_str(&format!("({line}) Tj T* "));
+        }
+        content.push_str("ET");
+        let bytes = Builder::new().page(&content).build();
+        let expected: Vec<&str> = side.iter().chain(main.iter()).copied().collect();
+        assert_eq!(texts(&bytes), vec![(1, expected.join("\n"))]);
+    }
+
+    #[test]
+    fn pdf_titles_with_dates_at_a_tab_stop_stay_rows() {
+        // Title left, dates at a tab stop, bullets under each: rows, not columns.
+        let mut content = String::new();
+        let mut expected = Vec::new();
+        let mut y = 700;
+        for (i, dates) in ["2020 - Present", "Jan 2017 - Mar 2020", "2015 - 2017"].iter().enumerate() {
+            content.push_str(&format!(
+                "BT /F1 10 Tf 72 {y} Td (Engineer {i}) Tj ET BT /F1 10 Tf 400 {y} Td ({dates}) Tj ET "
+            ));
+            expected.push(format!("Engineer {i} {dates}"));
+            for b in 0..2 {
+                y -= 14;
+                content.push_str(&format!("BT /F1 10 Tf 72 {y} Td (Did thing {b}) Tj ET "));
+                expected.push(format!("Did thing {b}"));
+            }
+            y -= 14;
+        }
+        let bytes = Builder::new().page(&content).build();
         assert_eq!(texts(&bytes), vec![(1, expected.join("\n"))]);
     }
 

@@ -1135,6 +1135,7 @@ fn education(doc: &Doc<'_>, range: std::ops::Range<usize>, out: &mut Vec<Found>)
         value: Education,
     }
     let mut entries: Vec<Entry> = Vec::new();
+    let mut field_open = false;
     for k in range {
         let text = doc.lines[k].text;
         let degree = DEGREE.find_iter(text).find(|m| plausible_degree(text, m.start(), m.end()));
@@ -1154,16 +1155,42 @@ fn education(doc: &Doc<'_>, range: std::ops::Range<usize>, out: &mut Vec<Found>)
             });
         }
         let Some(entry) = entries.last_mut() else { continue };
+        // A degree line wrapped in a narrow column: "Bachelor of Science in
+        // Data" / "Science", or "Master of Arts" / "in Economics".
+        if degree.is_none() && institution.is_none() && entry.last + 1 == k && entry.value.institution.is_none() {
+            let words = text.split_whitespace().count();
+            let plain = words <= 4
+                && find_ranges(text, true).is_empty()
+                && !GRADE.is_match(text)
+                && text.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '&');
+            if plain && entry.value.degree.is_some() {
+                let continued = match (&entry.value.field, FIELD_AFTER.captures(text).and_then(|c| c.name("field"))) {
+                    (None, Some(f)) => Some(f.as_str().trim().to_owned()),
+                    (Some(field), None) if field_open => Some(format!("{field} {}", text.trim())),
+                    _ => None,
+                };
+                if let Some(field) = continued {
+                    entry.value.field = Some(title_case_if_shouting(&field));
+                    entry.last = k;
+                    field_open = false;
+                    continue;
+                }
+            }
+        }
+        field_open = false;
         entry.last = k;
         if let Some(d) = degree
             && entry.value.degree.is_none()
         {
             entry.value.degree = Some(d.as_str().trim().to_owned());
             if let Some(f) = FIELD_AFTER.captures(&text[d.end()..]).and_then(|c| c.name("field")) {
-                let field = f.as_str().split([',', '|']).next().unwrap_or("").trim();
+                let whole = f.as_str();
+                let field = whole.split([',', '|']).next().unwrap_or("").trim();
                 let field = cut_at_institution(field);
                 if !field.is_empty() && !INSTITUTION.is_match(field) {
                     entry.value.field = Some(title_case_if_shouting(field));
+                    // The field runs to the end of the line: it may go on.
+                    field_open = field == whole.trim() && text[d.end()..].trim_end().ends_with(field);
                 }
             }
         }
@@ -1218,15 +1245,26 @@ fn plausible_degree(text: &str, start: usize, end: usize) -> bool {
 /// institution word.
 fn institution_in(text: &str) -> Option<String> {
     let cleaned = find_ranges(text, true).into_iter().fold(text.to_owned(), |acc, f| acc.replace(&f.range.raw, " "));
-    SEGMENT_SEPARATOR
+    // "University of Texas at Austin" is one name: split at "at" only
+    // where a degree precedes it ("BSc at MIT").
+    INSTITUTION_SEPARATOR
         .split(&cleaned)
+        .flat_map(|s| if DEGREE.is_match(s) { AT.split(s).collect::<Vec<_>>() } else { vec![s] })
         .map(clean_segment)
         .find(|s| INSTITUTION.is_match(s) && !DEGREE.is_match(s) && s.split_whitespace().count() <= 8)
 }
 
+static INSTITUTION_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s+|\t+|\s{2,}|\n").expect("institution separator regex")
+});
+static AT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+at\s+").expect("at regex"));
+
 fn cut_at_institution(field: &str) -> &str {
     match INSTITUTION.find(field) {
-        Some(m) => field[..m.start()].trim_end_matches([' ', ',', '-', 'a', 't']).trim(),
+        Some(m) => {
+            let before = field[..m.start()].trim_end_matches([' ', ',', '-']);
+            before.strip_suffix(" at").unwrap_or(before).trim()
+        }
         None => field.trim(),
     }
 }
