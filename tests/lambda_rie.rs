@@ -255,8 +255,35 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
             ("JWT_ISSUER", "rie-test".into()),
             ("JWT_AUDIENCE", "personalization".into()),
             ("JWT_HS256_SECRET", SECRET.into()),
+            ("PERSONALIZATION_ONTOLOGY", fixtures::ontology().display().to_string()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", fixtures::model_dir().display().to_string()),
         ]),
     );
+    // The reference data, from the same function: a misspelt skill, a
+    // concept with the occupations that use it, a title.
+    let found = invoke(&knowledge_api, "extract/get-skills-search.json", &auth).await;
+    assert_eq!(found["statusCode"], 200, "{found}");
+    let body: Value = serde_json::from_str(found["body"].as_str().expect("body")).expect("json body");
+    assert!(body["results"][0]["label"].as_str().is_some_and(|l| l.starts_with("Python")), "{body}");
+    assert_eq!(body["results"][0]["reason"], "typo", "{body}");
+    assert!(body["attribution"].to_string().contains("O*NET"), "{body}");
+    let concept = invoke(&knowledge_api, "extract/get-skill.json", &auth).await;
+    assert_eq!(concept["statusCode"], 200, "{concept}");
+    let body: Value = serde_json::from_str(concept["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["id"], "esco:skill/ccd0a1d9-afda-43d9-b901-96344886e14d", "{body}");
+    if fixtures::onet_release() {
+        assert!(body["occupations"].to_string().contains("15-1252.00"), "software developers use Python: {body}");
+    }
+    let titles = invoke(&knowledge_api, "extract/get-occupations-search.json", &auth).await;
+    let body: Value = serde_json::from_str(titles["body"].as_str().expect("body")).expect("json body");
+    let codes: Vec<&str> =
+        body["results"].as_array().expect("results").iter().filter_map(|r| r["code"].as_str()).collect();
+    assert!(codes.contains(&"29-1141.00"), "{body}");
+    let anonymous =
+        invoke(&knowledge_api, "extract/get-skills-search.json", &[("{{TOKEN}}", "not-a-token"), ("{{USER}}", "x")])
+            .await;
+    assert_eq!(anonymous["statusCode"], 401, "reference data still needs a token: {anonymous}");
+
     let got = invoke(&knowledge_api, "extract/get-knowledge.json", &auth).await;
     assert_eq!(got["statusCode"], 200, "{got}");
     let body: Value = serde_json::from_str(got["body"].as_str().expect("body")).expect("json body");

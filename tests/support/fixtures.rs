@@ -3,7 +3,7 @@
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A PDF with one page per entry, each line of a page drawn with Helvetica.
 pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
@@ -191,4 +191,35 @@ pub fn debug_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
     dir.join(name)
+}
+
+/// The embedding model folder (`infra/scripts/setup_model.sh`; `.ci/run` sets it).
+pub fn model_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
+            .expect("PERSONALIZATION_EMBEDDING_MODEL (infra/scripts/setup_model.sh; .ci/run sets it)"),
+    )
+}
+
+/// The skill-ontology artifact (`infra/scripts/build_ontology.sh`; `.ci/run` sets it).
+pub fn ontology() -> PathBuf {
+    PathBuf::from(
+        std::env::var("PERSONALIZATION_ONTOLOGY")
+            .expect("PERSONALIZATION_ONTOLOGY (infra/scripts/build_ontology.sh; .ci/run sets it)"),
+    )
+}
+
+/// Whether the ontology was built from an O*NET text release (alternate
+/// titles, technologies, related occupations) rather than the fallback wheel:
+/// `../shared/onet/` beside the project, or `PERSONALIZATION_ONET_DIR`.
+pub fn onet_release() -> bool {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/onet/Occupation Data.txt");
+    let given = std::env::var_os("PERSONALIZATION_ONET_DIR")
+        .map(|d| Path::new(&d).join("Occupation Data.txt").is_file())
+        .unwrap_or(false);
+    let present = given || beside.is_file();
+    if !present {
+        eprintln!("no O*NET text release beside the project: checks that need its technologies and titles are skipped");
+    }
+    present
 }

@@ -1,6 +1,7 @@
 //! Lambda entry of extract: wiring only. `EXTRACT_HANDLER=sqs` (the default)
 //! consumes the extract queue; `EXTRACT_HANDLER=api` serves the knowledge API
-//! (`/knowledge`, `/knowledge/{fact_id}`, `/export`) from the same binary.
+//! (`/knowledge`, `/knowledge/{fact_id}`, `/export`) and the reference data
+//! (`/skills/search`, `/skills/{id}`, `/occupations/search`) from the same binary.
 
 use aws_adapters::{DynamoTableStore, S3BlobStore, SqsQueue};
 use extract::ExtractService;
@@ -56,13 +57,26 @@ async fn extract_queue() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// `/knowledge` and `/export` behind API Gateway.
+/// `/knowledge`, `/export`, `/skills…` and `/occupations…` behind API Gateway.
 async fn knowledge_api() -> Result<(), lambda_runtime::Error> {
-    let verifier = api::JwtVerifier::new(&api::auth::JwtConfig::from_env()?)?;
+    let verifier = Arc::new(api::JwtVerifier::new(&api::auth::JwtConfig::from_env()?)?);
     let ports = ports(HashMap::new()).await?;
-    let state = api::AppState::new(ports, Arc::new(verifier), domain::Limits::default());
+    // The ontology and the model, loaded once per container (layers at /opt).
+    let started = std::time::Instant::now();
+    let artifact =
+        platform::optional("PERSONALIZATION_ONTOLOGY").unwrap_or_else(|| "/opt/ontology/ontology.bin".into());
+    let ontology = ontology::Ontology::open(artifact.as_ref())?;
+    let model =
+        platform::optional("PERSONALIZATION_EMBEDDING_MODEL").unwrap_or_else(|| "/opt/models/all-MiniLM-L6-v2".into());
+    let embedder: Arc<dyn ports::TextEmbedder> = Arc::new(embedding::Embedder::load(model.as_ref())?);
+    tracing::info!(concepts = ontology.len(), init_ms = started.elapsed().as_millis() as u64, "reference data loaded");
+    let reference = api::OntologyState { verifier: verifier.clone(), ontology: Arc::new(ontology), embedder };
+    let state = api::AppState::new(ports, verifier, domain::Limits::default());
     let router = axum::Router::new()
-        .nest(api::API_PREFIX, api::knowledge_routes().with_state(state))
+        .nest(
+            api::API_PREFIX,
+            api::knowledge_routes().with_state(state).merge(api::ontology_routes().with_state(reference)),
+        )
         .fallback(|| async { api::Problem::not_found("the route") });
     lambda_http::run(router).await
 }

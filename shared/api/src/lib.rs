@@ -5,12 +5,14 @@
 pub mod auth;
 pub mod documents;
 pub mod knowledge;
+pub mod ontology;
 pub mod problem;
 pub mod search;
 
 pub use auth::{AuthUser, JwtVerifier};
 pub use documents::{DocumentView, PagesView, document_routes};
 pub use knowledge::{KnowledgeView, knowledge_routes};
+pub use ontology::{OntologyState, ontology_routes};
 pub use problem::Problem;
 pub use search::{SearchResponse, SearchState, search_routes};
 

@@ -208,9 +208,15 @@ impl Local {
         let state = self.app_state()?;
         let verifier = state.verifier.clone();
         let search = api::SearchState { verifier, embedder: self.embedder.clone(), vectors: self.vectors.clone() };
+        let reference = api::OntologyState {
+            verifier: state.verifier.clone(),
+            ontology: Arc::new(crate::reference::load()?),
+            embedder: self.embedder.clone(),
+        };
         let router = upload::router(state.clone())
             .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)))
-            .merge(axum::Router::new().nest(api::API_PREFIX, api::knowledge_routes().with_state(state)));
+            .merge(axum::Router::new().nest(api::API_PREFIX, api::knowledge_routes().with_state(state)))
+            .merge(axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(reference)));
         let pending = self.recover().await?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await

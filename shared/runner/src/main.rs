@@ -4,6 +4,7 @@
 
 mod local;
 mod model;
+mod reference;
 mod trigger;
 mod worker;
 
@@ -75,6 +76,40 @@ enum Command {
         /// Only the shareable profile, as a JSON Resume v1 document.
         #[arg(long)]
         json_resume: bool,
+    },
+    /// Look a skill up in the ontology (ESCO skills, O*NET technologies):
+    /// what `GET /skills/search` answers.
+    Skills {
+        query: String,
+        /// Results (1 to 50).
+        #[arg(short, long, default_value_t = 10)]
+        limit: usize,
+        /// Only `esco` or `onet`.
+        #[arg(long)]
+        scheme: Option<String>,
+        /// A sentence around the term, to choose between its meanings.
+        #[arg(long)]
+        context: Option<String>,
+        /// Exactly what `GET /skills/search` returns.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Occupations (O*NET-SOC and ESCO) for a job title written any way:
+    /// what `GET /occupations/search` answers (top 5).
+    Occupations {
+        query: String,
+        #[arg(short, long, default_value_t = 5)]
+        limit: usize,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Builds the ontology artifact (the set-up step calls this).
+    #[command(hide = true)]
+    BuildOntology {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Print a bearer token for the local user, for calling `serve`.
     Token {
@@ -153,11 +188,52 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Skills { query, limit, scheme, context, json } => lookup(&query, limit, scheme, context, false, json),
+        Command::Occupations { query, limit, scheme, json } => lookup(&query, limit, scheme, None, true, json),
+        Command::BuildOntology { args } => reference::build(args),
         Command::Token { ttl_secs } => {
             println!("{}", local::token(&cli.data_dir, ttl_secs)?);
             Ok(())
         }
     }
+}
+
+/// `personalize skills` and `personalize occupations`.
+fn lookup(
+    query: &str,
+    limit: usize,
+    scheme: Option<String>,
+    context: Option<String>,
+    occupations: bool,
+    json: bool,
+) -> Result<()> {
+    let params =
+        api::ontology::LookupParams { q: Some(query.to_owned()), limit: Some(limit.to_string()), scheme, context };
+    let checked = match api::ontology::validate(&params) {
+        Ok(checked) => checked,
+        Err(problem) => anyhow::bail!("{} ({})", problem.detail, problem.code),
+    };
+    let onto = reference::load()?;
+    let embedder = embedding::Embedder::load(&model::model_dir()?)?;
+    let response = api::ontology::lookup(&onto, &embedder, &checked, occupations)?;
+    if json {
+        println!("{}", serde_json::to_string(&response)?);
+        return Ok(());
+    }
+    if response.results.is_empty() {
+        println!("nothing found for {query:?}");
+    }
+    for hit in &response.results {
+        let why = match hit.distance {
+            Some(d) => format!("{} (distance {d})", hit.reason),
+            None => hit.reason.clone(),
+        };
+        println!("{:.2}  {:<48} {}  [{}; matched {:?}, {why}]", hit.score, hit.id, hit.label, hit.kind, hit.matched);
+    }
+    for line in &response.attribution {
+        eprintln!("{line}");
+    }
+    Ok(())
 }
 
 /// Files named on the command line, folders expanded (sorted, not recursive
