@@ -393,7 +393,8 @@ fn validate_json_resume(resume: &Value) {
     );
     let file = fixtures::temp_dir("json-resume").join("resume.json");
     std::fs::write(&file, resume.to_string()).expect("write");
-    let python = std::env::var("PERSONALIZATION_PYTHON").unwrap_or_else(|_| "python3".into());
+    // The test venv's python (on PATH in test.sh), which has jsonschema.
+    let python = std::env::var("PERSONALIZATION_SCHEMA_PYTHON").unwrap_or_else(|_| "python3".into());
     let check = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))\n\
         errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(doc)]\n\

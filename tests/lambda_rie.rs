@@ -279,6 +279,8 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
     let codes: Vec<&str> =
         body["results"].as_array().expect("results").iter().filter_map(|r| r["code"].as_str()).collect();
     assert!(codes.contains(&"29-1141.00"), "{body}");
+    let mine = invoke(&knowledge_api, "extract/get-occupations-mine.json", &auth).await;
+    assert_eq!(mine["statusCode"], 200, "{mine}");
     let anonymous =
         invoke(&knowledge_api, "extract/get-skills-search.json", &[("{{TOKEN}}", "not-a-token"), ("{{USER}}", "x")])
             .await;

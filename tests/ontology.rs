@@ -205,6 +205,7 @@ async fn the_reference_data_api_answers_with_attribution_and_checks_its_input() 
         verifier: Arc::new(JwtVerifier::new(&config).expect("verifier")),
         ontology: onto.clone(),
         embedder: embedder.clone(),
+        knowledge: None,
     };
     let router = axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(state));
     let token = mint_hs256(SECRET, "t", "a", "someone", 600);
@@ -276,4 +277,57 @@ fn the_build_is_deterministic_from_a_clean_cache() {
     assert!(a == b, "two clean builds differ");
     let small = Ontology::from_bytes(&a).expect("the small artifact loads");
     assert!(small.len() >= 150);
+}
+
+/// A profile's titles and skills rank its occupations; another user's
+/// profile is not seen.
+#[tokio::test]
+async fn my_occupations_come_from_my_titles_and_skills_only() {
+    if !fixtures::onet_release() {
+        return;
+    }
+    let (onto, embedder) = shared();
+    let dir = fixtures::temp_dir("occupations-mine");
+    let db = embedded::EmbeddedDb::open(&dir).expect("db");
+    let table: Arc<dyn ports::TableStore> = Arc::new(embedded::RedbTableStore::new(db));
+    let repo = store::KnowledgeRepo::new(table);
+    let lines = vec![
+        "Ana Silva".to_owned(),
+        "EXPERIENCE".to_owned(),
+        "Senior Software Engineer, Acme Corp, Berlin, Germany, Jan 2021 - Present".to_owned(),
+        "• Built Java services on Kubernetes".to_owned(),
+        "Software Developer, Initech, Austin, TX, 2017 - 2020".to_owned(),
+        "• Wrote Python tools for the data team".to_owned(),
+        "SKILLS".to_owned(),
+        "Python, Java, Kubernetes, Git".to_owned(),
+    ];
+    let pages = documents::extract_text(domain::ContentType::Pdf, &fixtures::pdf(&[lines])).expect("text");
+    let doc = Doc::new(DocumentId::new(), &pages, "now");
+    let found = facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get());
+    let mut knowledge = facts::knowledge::Knowledge::default();
+    let matcher = facts::knowledge::RuleMatcher { today: facts::dates::YearMonth { year: 2026, month: Some(12) } };
+    knowledge.merge(found, &matcher, "now");
+    let ana = domain::UserId::parse("ana").unwrap();
+    repo.save(&ana, &mut knowledge, &Default::default(), "now").await.expect("save");
+
+    let config =
+        JwtConfig { issuer: "t".into(), audience: "a".into(), keys: KeySource::Hs256(Secret::new(SECRET.to_vec())) };
+    let state = OntologyState {
+        verifier: Arc::new(JwtVerifier::new(&config).expect("verifier")),
+        ontology: onto.clone(),
+        embedder: embedder.clone(),
+        knowledge: Some(repo),
+    };
+    let router = axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(state));
+    let (status, body) =
+        get(&router, "/occupations/mine?limit=5", Some(&mint_hs256(SECRET, "t", "a", "ana", 600))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = &body["occupations"][0];
+    assert_eq!(first["code"], "15-1252.00", "{body}");
+    assert!(first["supporting_titles"].to_string().contains("Senior Software Engineer"), "{body}");
+    assert!(first["supporting_skills"].to_string().contains("Python"), "{body}");
+    assert!(body["attribution"].to_string().contains("O*NET"));
+    let (status, body) = get(&router, "/occupations/mine", Some(&mint_hs256(SECRET, "t", "a", "bob", 600))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["occupations"], serde_json::json!([]), "bob sees nothing of ana's: {body}");
 }

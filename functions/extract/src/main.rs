@@ -70,7 +70,12 @@ async fn knowledge_api() -> Result<(), lambda_runtime::Error> {
         platform::optional("PERSONALIZATION_EMBEDDING_MODEL").unwrap_or_else(|| "/opt/models/all-MiniLM-L6-v2".into());
     let embedder: Arc<dyn ports::TextEmbedder> = Arc::new(embedding::Embedder::load(model.as_ref())?);
     tracing::info!(concepts = ontology.len(), init_ms = started.elapsed().as_millis() as u64, "reference data loaded");
-    let reference = api::OntologyState { verifier: verifier.clone(), ontology: Arc::new(ontology), embedder };
+    let reference = api::OntologyState {
+        verifier: verifier.clone(),
+        ontology: Arc::new(ontology),
+        embedder,
+        knowledge: Some(store::KnowledgeRepo::new(ports.table.clone())),
+    };
     let state = api::AppState::new(ports, verifier, domain::Limits::default());
     let router = axum::Router::new()
         .nest(

@@ -24,6 +24,8 @@ pub struct OntologyState {
     pub verifier: Arc<JwtVerifier>,
     pub ontology: Arc<Ontology>,
     pub embedder: Arc<dyn TextEmbedder>,
+    /// The users' knowledge, for `/occupations/mine` (scoped to the token's user).
+    pub knowledge: Option<store::KnowledgeRepo>,
 }
 
 impl FromRef<OntologyState> for Arc<JwtVerifier> {
@@ -329,13 +331,114 @@ async fn skill(
     concept_view(&state.ontology, &id).map(Json).ok_or_else(|| Problem::not_found("the concept"))
 }
 
-/// `/skills/search`, `/skills/{id}` (ids hold slashes: "esco:skill/…") and
-/// `/occupations/search`, to be nested under [`crate::API_PREFIX`].
+/// One of the caller's likely occupations (`GET /occupations/mine`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyOccupation {
+    pub id: String,
+    pub code: String,
+    pub scheme: String,
+    pub title: String,
+    pub score: f32,
+    /// The caller's job titles that match it.
+    pub supporting_titles: Vec<String>,
+    /// The caller's skills it uses (O*NET technology skills).
+    pub supporting_skills: Vec<String>,
+}
+
+/// The answer of `GET /occupations/mine` (and `personalize occupations --mine --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyOccupations {
+    pub occupations: Vec<MyOccupation>,
+    pub attribution: Vec<String>,
+}
+
+/// Ranks the occupations the knowledge points to: its job titles (the
+/// latest first) and its skills.
+pub fn my_occupations(
+    ontology: &Ontology,
+    embedder: &dyn TextEmbedder,
+    knowledge: &facts::knowledge::Knowledge,
+    limit: usize,
+) -> Result<MyOccupations, OntologyError> {
+    use facts::model::FactValue;
+    let mut jobs: Vec<&facts::model::Job> = knowledge
+        .live()
+        .filter_map(|f| match &f.value {
+            FactValue::Job(j) if !j.volunteer => Some(j),
+            _ => None,
+        })
+        .collect();
+    // The current role first, then by start, latest first.
+    jobs.sort_by_key(|j| {
+        let d = j.dates.as_ref();
+        (std::cmp::Reverse(d.is_some_and(|d| d.current)), std::cmp::Reverse(d.and_then(|d| d.start)))
+    });
+    let titles: Vec<ontology::profile::TitleInput> = jobs
+        .iter()
+        .enumerate()
+        .map(|(rank, j)| ontology::profile::TitleInput { title: j.title.clone(), rank })
+        .collect();
+    let mut skills: Vec<String> = knowledge
+        .live()
+        .filter_map(|f| match &f.value {
+            FactValue::Skill(s) => Some(s.name.clone()),
+            _ => None,
+        })
+        .collect();
+    skills.sort();
+    skills.dedup();
+    let ranked = ontology::profile::rank_occupations(ontology, &titles, &skills, Some(embedder), limit)?;
+    Ok(MyOccupations {
+        occupations: ranked
+            .into_iter()
+            .map(|r| {
+                let c = ontology.concept(r.concept);
+                MyOccupation {
+                    id: c.id.clone(),
+                    code: code_of(&c.id),
+                    scheme: c.scheme.as_str().to_owned(),
+                    title: c.label.clone(),
+                    score: (r.score * 1000.0).round() / 1000.0,
+                    supporting_titles: r.titles,
+                    supporting_skills: r.skills,
+                }
+            })
+            .collect(),
+        attribution: attribution(ontology),
+    })
+}
+
+async fn occupations_mine(
+    State(state): State<OntologyState>,
+    AuthUser(user): AuthUser,
+    Query(params): Query<LookupParams>,
+) -> Result<Json<MyOccupations>, Problem> {
+    let repo = state.knowledge.clone().ok_or_else(Problem::internal)?;
+    let limit = match params.limit.as_deref() {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(raw) => raw.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            Problem::bad_request("invalid_limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                .with_limit(MAX_LIMIT as u64)
+        })?,
+    };
+    let knowledge = repo.load(&user).await.map_err(|e| crate::dependency_problem("table store", &e))?;
+    let (ontology, embedder) = (state.ontology.clone(), state.embedder.clone());
+    let answer = tokio::task::spawn_blocking(move || my_occupations(&ontology, embedder.as_ref(), &knowledge, limit))
+        .await
+        .map_err(|_| Problem::internal())?
+        .map_err(|e| ontology_problem(&e))?;
+    Ok(Json(answer))
+}
+
+/// `/skills/search`, `/skills/{id}` (ids hold slashes: "esco:skill/…"),
+/// `/occupations/search` and `/occupations/mine`, to be nested under
+/// [`crate::API_PREFIX`].
 pub fn ontology_routes() -> Router<OntologyState> {
     Router::new()
         .route("/skills/search", get(skills_search))
         .route("/skills/{*id}", get(skill))
         .route("/occupations/search", get(occupations_search))
+        .route("/occupations/mine", get(occupations_mine))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod artifact;
 pub mod build;
 pub mod esco;
 pub mod model;
+pub mod profile;
 
 use artifact::Vectors;
 use model::{Catalogue, Concept, ConceptKind, Scheme};

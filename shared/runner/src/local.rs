@@ -153,6 +153,13 @@ impl Local {
     }
 
     /// The local user's public profile as a JSON Resume document.
+    /// The local user's likely occupations (what `GET /occupations/mine` answers).
+    pub async fn my_occupations(&self, limit: usize) -> Result<api::ontology::MyOccupations> {
+        let knowledge = self.knowledge.load(&self.user).await?;
+        let onto = crate::reference::load()?;
+        Ok(api::ontology::my_occupations(&onto, self.embedder.as_ref(), &knowledge, limit)?)
+    }
+
     pub async fn json_resume(&self) -> Result<serde_json::Value> {
         Ok(api::knowledge::json_resume(&self.knowledge.load(&self.user).await?))
     }
@@ -212,6 +219,7 @@ impl Local {
             verifier: state.verifier.clone(),
             ontology: Arc::new(crate::reference::load()?),
             embedder: self.embedder.clone(),
+            knowledge: Some(self.knowledge.clone()),
         };
         let router = upload::router(state.clone())
             .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)))

@@ -97,7 +97,13 @@ enum Command {
     /// Occupations (O*NET-SOC and ESCO) for a job title written any way:
     /// what `GET /occupations/search` answers (top 5).
     Occupations {
-        query: String,
+        /// A job title (not with --mine).
+        #[arg(required_unless_present = "mine")]
+        query: Option<String>,
+        /// The local user's likely occupations, from their titles and skills
+        /// (what `GET /occupations/mine` answers).
+        #[arg(long, conflicts_with = "query")]
+        mine: bool,
         #[arg(short, long, default_value_t = 5)]
         limit: usize,
         #[arg(long)]
@@ -189,7 +195,29 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Skills { query, limit, scheme, context, json } => lookup(&query, limit, scheme, context, false, json),
-        Command::Occupations { query, limit, scheme, json } => lookup(&query, limit, scheme, None, true, json),
+        Command::Occupations { query: Some(query), limit, scheme, json, .. } => {
+            lookup(&query, limit, scheme, None, true, json)
+        }
+        Command::Occupations { query: None, limit, json, .. } => {
+            let local = Local::open(&cli.data_dir).await?;
+            let mine = local.my_occupations(limit).await?;
+            if json {
+                println!("{}", serde_json::to_string(&mine)?);
+            } else if mine.occupations.is_empty() {
+                println!("no occupation found yet: ingest a résumé first");
+            } else {
+                for o in &mine.occupations {
+                    println!("{:.2}  {:<11} {}", o.score, o.code, o.title);
+                    if !o.supporting_titles.is_empty() {
+                        println!("      titles: {}", o.supporting_titles.join("; "));
+                    }
+                    if !o.supporting_skills.is_empty() {
+                        println!("      skills: {}", o.supporting_skills.join(", "));
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::BuildOntology { args } => reference::build(args),
         Command::Token { ttl_secs } => {
             println!("{}", local::token(&cli.data_dir, ttl_secs)?);
