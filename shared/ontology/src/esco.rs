@@ -30,9 +30,13 @@ fn capitalised(token: &str) -> bool {
 /// The description starts at the first capitalised word (not the first
 /// token) followed by a lower-case word, with at least three words after it.
 fn split_description(tokens: &[&str]) -> usize {
+    // Sentence openers start a description whatever follows ("The JavaScript …").
+    const OPENERS: &[&str] = &["The", "A", "An", "This", "These", "Those", "It"];
     for i in 1..tokens.len().saturating_sub(3) {
         let next = tokens[i + 1];
-        if capitalised(tokens[i]) && next.chars().next().is_some_and(|c| c.is_alphabetic() && c.is_lowercase()) {
+        if OPENERS.contains(&tokens[i])
+            || (capitalised(tokens[i]) && next.chars().next().is_some_and(|c| c.is_alphabetic() && c.is_lowercase()))
+        {
             return i;
         }
     }
@@ -217,5 +221,12 @@ mod tests {
         );
         assert_eq!(p.label, "technical director");
         assert!(p.description.starts_with("Technical directors realise"));
+
+        let p = parse(
+            "JavaScript Framework JavaScript Framework The JavaScript software development environments which provide features.",
+            false,
+        );
+        assert_eq!(p.label, "JavaScript Framework");
+        assert!(p.description.starts_with("The JavaScript software"));
     }
 }

@@ -606,8 +606,10 @@ impl Ontology {
             }
         }
         // Edit distance, for queries long enough to carry a typo.
+        // (Five letters at least, and only against names as long: "ocaml" is
+        // one edit from "caml", a different thing.)
         let chars = key.chars().count();
-        if hits.is_empty() && chars >= 4 {
+        if hits.is_empty() && chars >= 5 {
             let max = if chars <= 7 { 1 } else { 2 };
             for (n, d) in self.typo_candidates(&key, max) {
                 for r in &self.name_refs[n as usize] {
@@ -719,16 +721,19 @@ impl Ontology {
         if best.score < floor {
             return Ok(None);
         }
-        // Among the hits as good as the best (the same thing in both schemes),
-        // the ESCO one is the concept; its O*NET partner rides along.
-        let equal: Vec<&Hit> = hits.iter().filter(|h| best.score - h.score <= 0.06).collect();
-        let chosen = equal.iter().find(|h| self.concept(h.concept).scheme == Scheme::Esco).copied().unwrap_or(best);
-        let partner = self
-            .crosswalk(chosen.concept)
-            .into_iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(c, _, _)| c)
-            .or_else(|| equal.iter().find(|h| h.concept != chosen.concept).map(|h| h.concept));
+        // The best hit is the concept (on a tie the ESCO one: hits are ordered
+        // by id after score and label); the same skill in the other scheme
+        // rides along, from the crosswalk or an equally good hit there.
+        let chosen = best;
+        let scheme = self.concept(chosen.concept).scheme;
+        let partner =
+            self.crosswalk(chosen.concept).into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(c, _, _)| c).or_else(
+                || {
+                    hits.iter()
+                        .find(|h| h.score == chosen.score && self.concept(h.concept).scheme != scheme)
+                        .map(|h| h.concept)
+                },
+            );
         Ok(Some(Mapping { concept: chosen.concept, also: partner, score: chosen.score, reason: chosen.reason }))
     }
 
@@ -751,6 +756,7 @@ impl Ontology {
         ranked.truncate(TYPO_CANDIDATES);
         let mut out: Vec<(u32, usize)> = ranked
             .into_iter()
+            .filter(|(n, _)| self.all_names[*n as usize].chars().count() >= 5)
             .filter_map(|(n, _)| edit_distance(key, &self.all_names[n as usize], max).map(|d| (n, d)))
             .collect();
         out.sort_by_key(|(n, d)| (*d, *n));
