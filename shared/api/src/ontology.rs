@@ -128,31 +128,8 @@ pub struct Named {
 /// Checks the parameters, naming each limit.
 #[allow(clippy::result_large_err)] // a Problem is built at most once per request
 pub fn validate(params: &LookupParams) -> Result<Lookup, Problem> {
-    let q = params.q.as_deref().map(str::trim).unwrap_or_default();
-    if q.is_empty() {
-        return Err(Problem::bad_request("missing_query", "give the text to look up in the `q` parameter"));
-    }
-    let chars = q.chars().count();
-    if chars > MAX_QUERY_CHARS {
-        return Err(Problem::bad_request(
-            "query_too_long",
-            format!("the query has {chars} characters; the limit is {MAX_QUERY_CHARS}"),
-        )
-        .with_limit(MAX_QUERY_CHARS as u64));
-    }
-    let limit = match params.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(Problem::bad_request(
-                    "invalid_limit",
-                    format!("limit must be a whole number from 1 to {MAX_LIMIT}, not {raw:?}"),
-                )
-                .with_limit(MAX_LIMIT as u64));
-            }
-        },
-    };
+    let q = crate::search::text_param(params.q.as_deref(), "q", "the text to look up", MAX_QUERY_CHARS)?;
+    let limit = crate::search::count_param(params.limit.as_deref(), "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let scheme = match params.scheme.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(Scheme::parse(raw).ok_or_else(|| {
@@ -169,7 +146,7 @@ pub fn validate(params: &LookupParams) -> Result<Lookup, Problem> {
         )
         .with_limit(MAX_CONTEXT_CHARS as u64));
     }
-    Ok(Lookup { q: q.to_owned(), limit, scheme, context: context.map(str::to_owned) })
+    Ok(Lookup { q, limit, scheme, context: context.map(str::to_owned) })
 }
 
 fn code_of(id: &str) -> String {
@@ -414,13 +391,7 @@ async fn occupations_mine(
     Query(params): Query<LookupParams>,
 ) -> Result<Json<MyOccupations>, Problem> {
     let repo = state.knowledge.clone().ok_or_else(Problem::internal)?;
-    let limit = match params.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => raw.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-            Problem::bad_request("invalid_limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
-                .with_limit(MAX_LIMIT as u64)
-        })?,
-    };
+    let limit = crate::search::count_param(params.limit.as_deref(), "limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let knowledge = repo.load(&user).await.map_err(|e| crate::dependency_problem("table store", &e))?;
     let (ontology, embedder) = (state.ontology.clone(), state.embedder.clone());
     let answer = tokio::task::spawn_blocking(move || my_occupations(&ontology, embedder.as_ref(), &knowledge, limit))

@@ -45,35 +45,46 @@ pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
 }
 
+/// A required text parameter: trimmed, not empty, at most `max` characters.
+#[allow(clippy::result_large_err)] // a Problem is built at most once per request
+pub(crate) fn text_param(raw: Option<&str>, param: &str, what: &str, max: usize) -> Result<String, Problem> {
+    let text = raw.map(str::trim).unwrap_or_default();
+    if text.is_empty() {
+        return Err(Problem::bad_request("missing_query", format!("give {what} in the `{param}` parameter")));
+    }
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(Problem::bad_request(
+            "query_too_long",
+            format!("the query has {chars} characters; the limit is {max}"),
+        )
+        .with_limit(max as u64));
+    }
+    Ok(text.to_owned())
+}
+
+/// An optional whole-number parameter in 1..=`max`, `default` when absent.
+#[allow(clippy::result_large_err)]
+pub(crate) fn count_param(raw: Option<&str>, param: &str, default: usize, max: usize) -> Result<usize, Problem> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(Problem::bad_request(
+                &format!("invalid_{param}"),
+                format!("{param} must be a whole number from 1 to {max}, not {raw:?}"),
+            )
+            .with_limit(max as u64)),
+        },
+    }
+}
+
 /// Checks the parameters: a non-empty query of at most [`MAX_QUERY_CHARS`], and `k` in 1..=[`MAX_K`].
 #[allow(clippy::result_large_err)] // a Problem is built at most once per request
 pub fn validate(params: &SearchParams) -> Result<(String, usize), Problem> {
-    let q = params.q.as_deref().map(str::trim).unwrap_or_default();
-    if q.is_empty() {
-        return Err(Problem::bad_request("missing_query", "give the search text in the `q` parameter"));
-    }
-    let chars = q.chars().count();
-    if chars > MAX_QUERY_CHARS {
-        return Err(Problem::bad_request(
-            "query_too_long",
-            format!("the query has {chars} characters; the limit is {MAX_QUERY_CHARS}"),
-        )
-        .with_limit(MAX_QUERY_CHARS as u64));
-    }
-    let k = match params.k.as_deref() {
-        None | Some("") => DEFAULT_K,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(k) if (1..=MAX_K).contains(&k) => k,
-            _ => {
-                return Err(Problem::bad_request(
-                    "invalid_k",
-                    format!("k must be a whole number from 1 to {MAX_K}, not {raw:?}"),
-                )
-                .with_limit(MAX_K as u64));
-            }
-        },
-    };
-    Ok((q.to_owned(), k))
+    let q = text_param(params.q.as_deref(), "q", "the search text", MAX_QUERY_CHARS)?;
+    let k = count_param(params.k.as_deref(), "k", DEFAULT_K, MAX_K)?;
+    Ok((q, k))
 }
 
 /// Embeds the query and searches the user's vectors.
