@@ -94,6 +94,16 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     let knowledge: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(knowledge["facts"]["job"].as_array().is_some_and(|j| !j.is_empty()), "{knowledge}");
     assert!(knowledge["completeness"]["score"].as_f64().is_some_and(|s| s > 0.0 && s <= 1.0));
+    // Every skill fact went through the ontology: the known ones have a concept.
+    let mappings = knowledge["skill_mappings"].as_array().expect("skill_mappings");
+    let concept_of = |name: &str| {
+        mappings.iter().find(|m| m["name"] == name).and_then(|m| m["concept_id"].as_str()).map(str::to_owned)
+    };
+    let postgres = concept_of("PostgreSQL").unwrap_or_else(|| panic!("PostgreSQL is mapped: {mappings:?}"));
+    assert!(postgres.starts_with("esco:") || postgres.starts_with("onet:"), "{postgres}");
+    if fixtures::onet_release() {
+        assert_eq!(concept_of("Kubernetes").as_deref(), Some("onet:tech/kubernetes"), "{mappings:?}");
+    }
     let out = personalize().arg("--data-dir").arg(&data).args(["export", "--json-resume"]).output().expect("run");
     let resume: Value = serde_json::from_slice(&out.stdout).expect("json resume");
     assert_eq!(resume["basics"]["name"], "Jane Q. Example");

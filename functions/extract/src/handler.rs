@@ -65,6 +65,8 @@ pub struct ExtractService {
     lexicon: Arc<dyn SkillLexicon>,
     /// The optional language-model pass (feature flag `FEATURE_LLM_EXTRACTION`).
     language_model: Option<Arc<dyn LanguageModel>>,
+    /// The skill ontology and the model for mapping skills to concepts.
+    ontology: Option<(Arc<ontology::Ontology>, Arc<dyn ports::TextEmbedder>)>,
     max_receive_count: u32,
     documents: DocumentRepo,
     idempotency: IdempotencyRepo,
@@ -80,6 +82,7 @@ impl ExtractService {
             ports,
             lexicon,
             language_model: None,
+            ontology: None,
             max_receive_count: max_receive_count.max(1),
         }
     }
@@ -89,6 +92,65 @@ impl ExtractService {
     pub fn with_language_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
         self.language_model = Some(model);
         self
+    }
+
+    /// Maps every skill fact to its concept in the skill ontology (`skill_mappings`).
+    pub fn with_ontology(mut self, ontology: Arc<ontology::Ontology>, embedder: Arc<dyn ports::TextEmbedder>) -> Self {
+        self.set_ontology(ontology, embedder);
+        self
+    }
+
+    pub fn set_ontology(&mut self, ontology: Arc<ontology::Ontology>, embedder: Arc<dyn ports::TextEmbedder>) {
+        self.ontology = Some((ontology, embedder));
+    }
+
+    /// Mappings for the skill facts of this run that have none yet (or whose
+    /// name changed since): the name and its source sentence through
+    /// [`ontology::Ontology::map_skill`]; unmapped skills stay free text.
+    async fn map_skills(
+        &self,
+        knowledge: &facts::knowledge::Knowledge,
+        ids: &[facts::model::FactId],
+    ) -> Result<Vec<facts::model::SkillMapping>, ExtractError> {
+        let Some((onto, embedder)) = self.ontology.clone() else { return Ok(Vec::new()) };
+        let mut todo: Vec<(facts::model::FactId, String, Option<String>)> = Vec::new();
+        for id in ids {
+            let Some(fact) = knowledge.facts.get(id).filter(|f| !f.deleted) else { continue };
+            let facts::model::FactValue::Skill(skill) = &fact.value else { continue };
+            if knowledge.mappings.get(id).is_some_and(|m| m.name == skill.name) {
+                continue;
+            }
+            let context = knowledge.sources.get(id).and_then(|s| s.first()).map(|p| p.text.clone());
+            todo.push((id.clone(), skill.name.clone(), context));
+        }
+        if todo.is_empty() {
+            return Ok(Vec::new());
+        }
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for (fact_id, name, context) in todo {
+                let Some(m) = onto
+                    .map_skill(&name, context.as_deref(), Some(embedder.as_ref()))
+                    .map_err(|e| ExtractError::Retryable(format!("skill mapping: {e}")))?
+                else {
+                    continue;
+                };
+                let concept = onto.concept(m.concept);
+                out.push(facts::model::SkillMapping {
+                    fact_id,
+                    concept_id: concept.id.clone(),
+                    scheme: concept.scheme.as_str().to_owned(),
+                    label: concept.label.clone(),
+                    score: (m.score * 1000.0).round() / 1000.0,
+                    method: m.reason.as_str().to_owned(),
+                    also: m.also.map(|c| onto.concept(c).id.clone()),
+                    name,
+                });
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| ExtractError::Retryable(format!("skill mapping task: {e}")))?
     }
 
     /// The model's proposals for a document that hold against its text; none
@@ -247,6 +309,9 @@ impl ExtractService {
         let matcher = RuleMatcher { today: today() };
         let report = knowledge.merge(found, &matcher, &now);
         let written = self.knowledge.save(user, &mut knowledge, &before, &now).await?;
+        let touched: Vec<facts::model::FactId> = report.added.iter().chain(&report.merged).cloned().collect();
+        let mappings = self.map_skills(&knowledge, &touched).await?;
+        self.knowledge.save_mappings(user, &mappings).await?;
 
         // The facts of this document, for embedding (one vector per fact).
         let texts: Vec<FactText> = report

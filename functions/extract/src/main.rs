@@ -45,6 +45,14 @@ async fn extract_queue() -> Result<(), lambda_runtime::Error> {
     let max_receive_count: u32 = platform::parsed_or("MAX_RECEIVE_COUNT", 4)?;
     let ports = ports(HashMap::from([(QueueName::Embed, embed_queue), (QueueName::ExtractDlq, extract_dlq)])).await?;
     let mut service = ExtractService::new(ports, BuiltinLexicon::shared(), max_receive_count);
+    // Skill mapping, when the ontology layer is there (template.yaml mounts it).
+    if let Some(artifact) = platform::optional("PERSONALIZATION_ONTOLOGY") {
+        let ontology = ontology::Ontology::open(artifact.as_ref())?;
+        let model = platform::optional("PERSONALIZATION_EMBEDDING_MODEL")
+            .unwrap_or_else(|| "/opt/models/all-MiniLM-L6-v2".into());
+        let embedder: Arc<dyn ports::TextEmbedder> = Arc::new(embedding::Embedder::load(model.as_ref())?);
+        service = service.with_ontology(Arc::new(ontology), embedder);
+    }
     if platform::parsed_or("FEATURE_LLM_EXTRACTION", false)? {
         let model_id = platform::required("BEDROCK_MODEL_ID")?;
         let config = aws_adapters::sdk_config().await;

@@ -63,6 +63,10 @@ pub struct KnowledgeView {
     pub facts: BTreeMap<FactKind, Vec<FactView>>,
     pub edges: Vec<Edge>,
     pub completeness: Completeness,
+    /// Each live skill fact's concept in the skill ontology (ESCO or O*NET); a
+    /// skill without one stays free text.
+    #[serde(default)]
+    pub skill_mappings: Vec<facts::model::SkillMapping>,
 }
 
 fn views(knowledge: &Knowledge, filter: impl Fn(&Fact) -> bool) -> Vec<FactView> {
@@ -79,7 +83,18 @@ pub fn knowledge_view(knowledge: &Knowledge) -> KnowledgeView {
     for view in views(knowledge, |_| true) {
         facts.entry(view.kind).or_default().push(view);
     }
-    KnowledgeView { facts, edges: knowledge.edges.iter().cloned().collect(), completeness: completeness(knowledge) }
+    let skill_mappings = knowledge
+        .mappings
+        .values()
+        .filter(|m| knowledge.facts.get(&m.fact_id).is_some_and(|f| !f.deleted))
+        .cloned()
+        .collect();
+    KnowledgeView {
+        facts,
+        edges: knowledge.edges.iter().cloned().collect(),
+        completeness: completeness(knowledge),
+        skill_mappings,
+    }
 }
 
 /// Checks a good profile passes: a name and an email, at least one job, every

@@ -233,6 +233,8 @@ pub struct Knowledge {
     pub facts: BTreeMap<FactId, Fact>,
     pub sources: BTreeMap<FactId, Vec<Provenance>>,
     pub edges: BTreeSet<Edge>,
+    /// Each skill fact's concept in the skill ontology, when it has one.
+    pub mappings: BTreeMap<FactId, crate::model::SkillMapping>,
     /// Changes since the last [`Knowledge::take_changes`].
     changes: Vec<Change>,
     /// Facts changed since then, to write back.

@@ -359,3 +359,21 @@ pub struct Extracted {
     pub value: FactValue,
     pub provenance: Provenance,
 }
+
+/// A skill fact's concept in the skill ontology (`skill_mappings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillMapping {
+    pub fact_id: FactId,
+    /// "esco:skill/…", "onet:tech/python".
+    pub concept_id: String,
+    pub scheme: String,
+    pub label: String,
+    pub score: f32,
+    /// How it matched: exact_label, alias, normalised, typo, semantic.
+    pub method: String,
+    /// The same skill in the other scheme, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<String>,
+    /// The skill name the mapping was made for (a later edit remaps it).
+    pub name: String,
+}

@@ -211,13 +211,22 @@ impl Local {
     }
 
     /// The HTTP API and the workers until Ctrl-C.
-    pub async fn serve(self, port: u16) -> Result<()> {
+    /// Maps skill facts to the ontology from now on (ingest and serve; the
+    /// artifact is built on first use).
+    pub fn enable_skill_mapping(&mut self) -> Result<Arc<ontology::Ontology>> {
+        let onto = Arc::new(crate::reference::load()?);
+        self.extract.set_ontology(onto.clone(), self.embedder.clone());
+        Ok(onto)
+    }
+
+    pub async fn serve(mut self, port: u16) -> Result<()> {
+        let onto = self.enable_skill_mapping()?;
         let state = self.app_state()?;
         let verifier = state.verifier.clone();
         let search = api::SearchState { verifier, embedder: self.embedder.clone(), vectors: self.vectors.clone() };
         let reference = api::OntologyState {
             verifier: state.verifier.clone(),
-            ontology: Arc::new(crate::reference::load()?),
+            ontology: onto,
             embedder: self.embedder.clone(),
             knowledge: Some(self.knowledge.clone()),
         };

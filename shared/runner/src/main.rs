@@ -288,7 +288,8 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
     let files = expand(paths)?;
-    let local = Local::open(data_dir).await?;
+    let mut local = Local::open(data_dir).await?;
+    local.enable_skill_mapping()?;
     let resumed = local.recover().await?;
     if resumed > 0 {
         eprintln!("resuming {resumed} pending message(s) from an earlier run");

@@ -7,6 +7,8 @@ pub const QUOTA_SK: &str = "QUOTA";
 pub const IDEMPOTENCY_SK: &str = "-";
 pub const EMBEDDING_PREFIX: &str = "EMB#";
 pub const FACT_PREFIX: &str = "FACT#";
+/// A skill fact's ontology concept: `SKILLMAP#{fact}`.
+pub const SKILL_MAPPING_PREFIX: &str = "SKILLMAP#";
 pub const PROVENANCE_PREFIX: &str = "PROV#";
 pub const EDGE_PREFIX: &str = "EDGE#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
@@ -26,6 +28,10 @@ pub fn embedding_sk(model_version: &str, text_hash: &str) -> String {
 }
 
 /// A knowledge fact.
+pub fn skill_mapping_sk(fact: &str) -> String {
+    format!("{SKILL_MAPPING_PREFIX}{fact}")
+}
+
 pub fn fact_sk(fact: &str) -> String {
     format!("{FACT_PREFIX}{fact}")
 }

@@ -74,7 +74,26 @@ impl KnowledgeRepo {
             .into_iter()
             .map(|item| from_item::<EdgeRow>(item).map(|r| r.edge))
             .collect::<Result<_, _>>()?;
-        Ok(Knowledge::from_parts(facts, sources, edges))
+        let mut knowledge = Knowledge::from_parts(facts, sources, edges);
+        for item in self.table.query_prefix(&pk, keys::SKILL_MAPPING_PREFIX).await? {
+            let m: facts::model::SkillMapping = from_item(item)?;
+            knowledge.mappings.insert(m.fact_id.clone(), m);
+        }
+        Ok(knowledge)
+    }
+
+    /// Writes skill mappings (one item per skill fact; a new one replaces the old).
+    pub async fn save_mappings(
+        &self,
+        user: &UserId,
+        mappings: &[facts::model::SkillMapping],
+    ) -> Result<(), StoreError> {
+        let pk = keys::user_pk(user);
+        for m in mappings {
+            let sk = keys::skill_mapping_sk(&m.fact_id.0);
+            self.table.put(to_item(pk.clone(), sk, "skill_mapping", m)?, PutCondition::None).await?;
+        }
+        Ok(())
     }
 
     /// Writes what changed since `knowledge` was loaded with edges `before`:
