@@ -97,6 +97,27 @@ fn an_ambiguous_term_is_resolved_by_its_context() {
     assert!(first.label.contains("puppet"), "a puppetry skill, not the tool: {theatre:?}");
 }
 
+/// The facts of a one-page PDF résumé made of `lines`.
+fn resume_facts(lines: Vec<String>) -> Vec<facts::extract::Found> {
+    let pages = documents::extract_text(domain::ContentType::Pdf, &fixtures::pdf(&[lines])).expect("text");
+    let doc = Doc::new(DocumentId::new(), &pages, "now");
+    facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get())
+}
+
+/// The reference-data routes with a test verifier.
+fn reference_router(knowledge: Option<store::KnowledgeRepo>) -> axum::Router {
+    let (onto, embedder) = shared();
+    let config =
+        JwtConfig { issuer: "t".into(), audience: "a".into(), keys: KeySource::Hs256(Secret::new(SECRET.to_vec())) };
+    let state = OntologyState {
+        verifier: Arc::new(JwtVerifier::new(&config).expect("verifier")),
+        ontology: onto.clone(),
+        embedder: embedder.clone(),
+        knowledge,
+    };
+    axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(state))
+}
+
 #[test]
 fn the_skills_of_a_resume_map_to_their_concepts() {
     let (onto, embedder) = shared();
@@ -110,9 +131,7 @@ fn the_skills_of_a_resume_map_to_their_concepts() {
         "SKILLS".to_owned(),
         "Python, Kubernetes, Terraform, Excel, SQL, Zorblaxian".to_owned(),
     ];
-    let pages = documents::extract_text(domain::ContentType::Pdf, &fixtures::pdf(&[lines])).expect("text");
-    let doc = Doc::new(DocumentId::new(), &pages, "now");
-    let found = facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get());
+    let found = resume_facts(lines);
     let mut mapped: Vec<(String, Option<String>)> = Vec::new();
     let mut partners: Vec<(String, Option<String>)> = Vec::new();
     for f in &found {
@@ -205,16 +224,7 @@ async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusC
 
 #[tokio::test]
 async fn the_reference_data_api_answers_with_attribution_and_checks_its_input() {
-    let (onto, embedder) = shared();
-    let config =
-        JwtConfig { issuer: "t".into(), audience: "a".into(), keys: KeySource::Hs256(Secret::new(SECRET.to_vec())) };
-    let state = OntologyState {
-        verifier: Arc::new(JwtVerifier::new(&config).expect("verifier")),
-        ontology: onto.clone(),
-        embedder: embedder.clone(),
-        knowledge: None,
-    };
-    let router = axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(state));
+    let router = reference_router(None);
     let token = mint_hs256(SECRET, "t", "a", "someone", 600);
 
     let (status, body) = get(&router, "/skills/search?q=pyhton&limit=3&scheme=esco", Some(&token)).await;
@@ -293,7 +303,6 @@ async fn my_occupations_come_from_my_titles_and_skills_only() {
     if !fixtures::onet_release() {
         return;
     }
-    let (onto, embedder) = shared();
     let dir = fixtures::temp_dir("occupations-mine");
     let db = embedded::EmbeddedDb::open(&dir).expect("db");
     let table: Arc<dyn ports::TableStore> = Arc::new(embedded::RedbTableStore::new(db));
@@ -308,24 +317,14 @@ async fn my_occupations_come_from_my_titles_and_skills_only() {
         "SKILLS".to_owned(),
         "Python, Java, Kubernetes, Git".to_owned(),
     ];
-    let pages = documents::extract_text(domain::ContentType::Pdf, &fixtures::pdf(&[lines])).expect("text");
-    let doc = Doc::new(DocumentId::new(), &pages, "now");
-    let found = facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get());
+    let found = resume_facts(lines);
     let mut knowledge = facts::knowledge::Knowledge::default();
     let matcher = facts::knowledge::RuleMatcher { today: facts::dates::YearMonth { year: 2026, month: Some(12) } };
     knowledge.merge(found, &matcher, "now");
     let ana = domain::UserId::parse("ana").unwrap();
     repo.save(&ana, &mut knowledge, &Default::default(), "now").await.expect("save");
 
-    let config =
-        JwtConfig { issuer: "t".into(), audience: "a".into(), keys: KeySource::Hs256(Secret::new(SECRET.to_vec())) };
-    let state = OntologyState {
-        verifier: Arc::new(JwtVerifier::new(&config).expect("verifier")),
-        ontology: onto.clone(),
-        embedder: embedder.clone(),
-        knowledge: Some(repo),
-    };
-    let router = axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(state));
+    let router = reference_router(Some(repo));
     let (status, body) =
         get(&router, "/occupations/mine?limit=5", Some(&mint_hs256(SECRET, "t", "a", "ana", 600))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
