@@ -209,6 +209,15 @@ fn the_onet_relations_and_the_crosswalk_are_there() {
     assert!(onto.occupations_using(python).contains(&developers));
     let partners: Vec<String> = onto.crosswalk(python).iter().map(|(c, _, _)| onto.concept(*c).id.clone()).collect();
     assert!(partners.contains(&PYTHON_ESCO.to_owned()), "{partners:?}");
+    // From software developers to data scientists, Python carries over; to
+    // registered nurses, it does not.
+    let scientists = onto.find("onet:15-2051.00").expect("data scientists");
+    let nurses = onto.find("onet:29-1141.00").expect("registered nurses");
+    assert!(onto.transferable_skills(developers, scientists).contains(&python));
+    assert!(!onto.transferable_skills(developers, nurses).contains(&python));
+    assert!(
+        onto.transferable_skills(developers, scientists).len() > onto.transferable_skills(developers, nurses).len()
+    );
 }
 
 async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusCode, Value) {

@@ -836,6 +836,40 @@ impl Ontology {
         self.catalogue.uses.iter().filter(|(_, t)| *t == technology).map(|(o, _)| *o).collect()
     }
 
+    /// The O*NET occupation standing for an occupation concept: itself, or an
+    /// ESCO occupation's crosswalk partner.
+    pub fn onet_occupation(&self, concept: u32) -> Option<u32> {
+        let c = self.concept(concept);
+        if c.kind != ConceptKind::Occupation {
+            return None;
+        }
+        if c.scheme == Scheme::Onet {
+            return Some(concept);
+        }
+        self.crosswalk(concept)
+            .into_iter()
+            .filter(|(o, _, _)| self.concept(*o).scheme == Scheme::Onet)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(o, _, _)| o)
+    }
+
+    /// What carries over from occupation `from` to occupation `to`: the
+    /// technologies both use (O*NET technology skills; ESCO occupations
+    /// through the crosswalk), "hot" technologies first, then by label.
+    pub fn transferable_skills(&self, from: u32, to: u32) -> Vec<u32> {
+        let (Some(a), Some(b)) = (self.onet_occupation(from), self.onet_occupation(to)) else {
+            return Vec::new();
+        };
+        let theirs: std::collections::HashSet<u32> = self.technologies_of(b).into_iter().collect();
+        let mut shared: Vec<u32> = self.technologies_of(a).into_iter().filter(|t| theirs.contains(t)).collect();
+        shared.sort_by(|x, y| {
+            let (cx, cy) = (self.concept(*x), self.concept(*y));
+            cy.hot.cmp(&cx.hot).then_with(|| cx.label.cmp(&cy.label))
+        });
+        shared.dedup();
+        shared
+    }
+
     /// The crosswalk partners of a concept, with confidence and method.
     pub fn crosswalk(&self, concept: u32) -> Vec<(u32, f32, &str)> {
         self.catalogue
