@@ -11,9 +11,7 @@ use std::sync::{Arc, OnceLock};
 fn classifier() -> &'static KindClassifier {
     static CLASSIFIER: OnceLock<KindClassifier> = OnceLock::new();
     CLASSIFIER.get_or_init(|| {
-        let dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
-            .expect("PERSONALIZATION_EMBEDDING_MODEL (infra/scripts/setup_model.sh; .ci/run sets it)");
-        let embedder = Arc::new(embedding::Embedder::load(dir.as_ref()).expect("model"));
+        let embedder = Arc::new(embedding::Embedder::load(&fixtures::model_dir()).expect("model"));
         KindClassifier::new(embedder).expect("label embeddings")
     })
 }

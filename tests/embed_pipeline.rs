@@ -13,7 +13,7 @@ use domain::{
     PageText, UploadMethod, UserId,
 };
 use embed::EmbedService;
-use integration_tests::{moto, pg};
+use integration_tests::{fixtures, moto, pg};
 use pgvector_store::PgVectorStore;
 use ports::{
     ChunkVector, EmbedderError, FactVector, HitSource, NoOcr, Ports, QueueName, SearchHit, TextEmbedder, VectorError,
@@ -29,9 +29,8 @@ fn model() -> Arc<embedding::Embedder> {
     static MODEL: OnceLock<Arc<embedding::Embedder>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
-                .expect("PERSONALIZATION_EMBEDDING_MODEL (infra/scripts/setup_model.sh; .ci/run sets it)");
-            Arc::new(embedding::Embedder::load(dir.as_ref()).expect("model").with_max_tokens(128).expect("max"))
+            let dir = fixtures::model_dir();
+            Arc::new(embedding::Embedder::load(&dir).expect("model").with_max_tokens(128).expect("max"))
         })
         .clone()
 }

@@ -128,8 +128,7 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
     let (extract_url, extract_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-extract"), 4).await;
     let (embed_url, embed_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-embed"), 4).await;
     let (insight_url, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-insight"), 4).await;
-    let model = std::env::var("PERSONALIZATION_EMBEDDING_MODEL")
-        .expect("PERSONALIZATION_EMBEDDING_MODEL (infra/scripts/setup_model.sh; .ci/run sets it)");
+    let model = fixtures::model_dir().display().to_string();
 
     let aws_env = |extra: Vec<(&'static str, String)>| {
         let mut env: Vec<(&str, String)> = vec![
@@ -256,7 +255,7 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
             ("JWT_AUDIENCE", "personalization".into()),
             ("JWT_HS256_SECRET", SECRET.into()),
             ("PERSONALIZATION_ONTOLOGY", fixtures::ontology().display().to_string()),
-            ("PERSONALIZATION_EMBEDDING_MODEL", fixtures::model_dir().display().to_string()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
         ]),
     );
     // The reference data, from the same function: a misspelt skill, a

@@ -127,10 +127,12 @@ impl ExtractService {
             return Ok(Vec::new());
         }
         tokio::task::spawn_blocking(move || {
+            // A skills line is the context of every skill on it: embed it once.
+            let memo = Memo { inner: embedder.as_ref(), seen: Default::default() };
             let mut out = Vec::new();
             for (fact_id, name, context) in todo {
                 let Some(m) = onto
-                    .map_skill(&name, context.as_deref(), Some(embedder.as_ref()))
+                    .map_skill(&name, context.as_deref(), Some(&memo))
                     .map_err(|e| ExtractError::Retryable(format!("skill mapping: {e}")))?
                 else {
                     continue;
@@ -358,6 +360,36 @@ impl ExtractService {
             "facts extracted"
         );
         Ok(Some(ExtractReport::from(&report)))
+    }
+}
+
+/// Embeds each distinct text once (for one mapping run).
+struct Memo<'a> {
+    inner: &'a dyn ports::TextEmbedder,
+    seen: std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>,
+}
+
+impl ports::TextEmbedder for Memo<'_> {
+    fn model_version(&self) -> &str {
+        self.inner.model_version()
+    }
+    fn max_tokens(&self) -> usize {
+        self.inner.max_tokens()
+    }
+    fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, ports::EmbedderError> {
+        self.inner.token_spans(text)
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ports::EmbedderError> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut missing: Vec<&str> = texts.iter().copied().filter(|t| !seen.contains_key(*t)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            for (text, vector) in missing.iter().zip(self.inner.embed(&missing)?) {
+                seen.insert((*text).to_owned(), vector);
+            }
+        }
+        Ok(texts.iter().map(|t| seen[*t].clone()).collect())
     }
 }
 

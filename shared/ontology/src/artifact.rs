@@ -38,6 +38,11 @@ impl Vectors {
     pub fn row(&self, i: usize) -> &[i8] {
         &self.values[i * self.dim..(i + 1) * self.dim]
     }
+    /// Cosine of two rows (an integer dot product, scaled back).
+    pub fn cosine(&self, a: usize, b: usize) -> f32 {
+        let dot: i32 = self.row(a).iter().zip(self.row(b)).map(|(x, y)| *x as i32 * *y as i32).sum();
+        dot as f32 * self.scales[a] * self.scales[b]
+    }
 }
 
 pub fn write(catalogue: &Catalogue, vectors: &Vectors) -> Result<Vec<u8>, OntologyError> {

@@ -380,11 +380,6 @@ pub fn crosswalk(catalogue: &Catalogue, vectors: &Vectors, min_cosine: f32) -> V
             esco_names.entry((c.kind, n)).or_default().push((i as u32, preferred));
         }
     }
-    let dot = |a: usize, b: usize| -> f32 {
-        let (ra, rb) = (vectors.row(a), vectors.row(b));
-        let d: i32 = ra.iter().zip(rb).map(|(x, y)| *x as i32 * *y as i32).sum();
-        d as f32 * vectors.scales[a] * vectors.scales[b]
-    };
     let mut out = Vec::new();
     for (j, c) in concepts.iter().enumerate().filter(|(_, c)| c.scheme == Scheme::Onet) {
         let kind = partner_kind(c.kind);
@@ -409,7 +404,7 @@ pub fn crosswalk(catalogue: &Catalogue, vectors: &Vectors, min_cosine: f32) -> V
             if e.scheme != Scheme::Esco || e.kind != kind {
                 continue;
             }
-            let cosine = dot(i, j);
+            let cosine = vectors.cosine(i, j);
             if nearest.is_none_or(|(_, b)| cosine > b) {
                 nearest = Some((i as u32, cosine));
             }

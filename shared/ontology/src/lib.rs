@@ -572,7 +572,7 @@ impl Ontology {
             None => &[],
         };
         for r in exact {
-            let reason_score = match r.alias {
+            let (score, reason) = match r.alias {
                 LABEL => (EXACT, MatchReason::ExactLabel),
                 // A form of the label itself ("Cashier" of "Cashiers") beats
                 // an alternate title several occupations share.
@@ -581,13 +581,7 @@ impl Ontology {
             };
             push(
                 &mut hits,
-                Hit {
-                    concept: r.concept,
-                    score: reason_score.0,
-                    reason: reason_score.1,
-                    matched: self.name_of(*r).to_owned(),
-                    distance: None,
-                },
+                Hit { concept: r.concept, score, reason, matched: self.name_of(*r).to_owned(), distance: None },
             );
         }
         // Case, spaces and punctuation ignored ("nodejs" = "Node.js").
@@ -782,13 +776,6 @@ impl Ontology {
         let row = self.vectors.row(concept as usize);
         let dot: f32 = row.iter().zip(query).map(|(v, q)| *v as f32 * q).sum();
         dot * self.vectors.scales[concept as usize]
-    }
-
-    /// Cosine of two concepts' label vectors.
-    pub fn similarity(&self, a: u32, b: u32) -> f32 {
-        let (ra, rb) = (self.vectors.row(a as usize), self.vectors.row(b as usize));
-        let dot: i32 = ra.iter().zip(rb).map(|(x, y)| *x as i32 * *y as i32).sum();
-        dot as f32 * self.vectors.scales[a as usize] * self.vectors.scales[b as usize]
     }
 
     /// The `k` concepts (passing `keep`) nearest to a unit vector, best first.

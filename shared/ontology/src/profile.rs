@@ -31,6 +31,10 @@ fn recency(rank: usize) -> f32 {
     (0.8f32.powi(rank as i32)).max(0.3)
 }
 
+fn slot(scores: &mut BTreeMap<u32, RankedOccupation>, concept: u32) -> &mut RankedOccupation {
+    scores.entry(concept).or_insert_with(|| RankedOccupation { concept, score: 0.0, titles: vec![], skills: vec![] })
+}
+
 /// Ranks O*NET occupations for a profile's titles and skills.
 pub fn rank_occupations(
     ontology: &Ontology,
@@ -46,12 +50,7 @@ pub fn rank_occupations(
         for (i, hit) in ontology.search(&q, embedder)?.into_iter().enumerate() {
             // The best match counts fully, the next ones less.
             let weight = recency(t.rank) * hit.score * [1.0, 0.5, 0.3][i.min(2)];
-            let r = scores.entry(hit.concept).or_insert_with(|| RankedOccupation {
-                concept: hit.concept,
-                score: 0.0,
-                titles: vec![],
-                skills: vec![],
-            });
+            let r = slot(&mut scores, hit.concept);
             r.score += weight;
             if !r.titles.contains(&t.title) {
                 r.titles.push(t.title.clone());
@@ -71,12 +70,7 @@ pub fn rank_occupations(
         }
         let weight = 0.15 / (1.0 + (users.len() as f32).ln());
         for o in users {
-            let r = scores.entry(o).or_insert_with(|| RankedOccupation {
-                concept: o,
-                score: 0.0,
-                titles: vec![],
-                skills: vec![],
-            });
+            let r = slot(&mut scores, o);
             r.score += weight;
             if !r.skills.contains(skill) {
                 r.skills.push(skill.clone());

@@ -26,16 +26,24 @@ pub fn model_dir() -> Result<PathBuf> {
         script.display()
     );
     eprintln!("first start: fetching and preparing all-MiniLM-L6-v2 (one time, a few minutes)");
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run {}", script.display()))?;
+    run_setup(&script, "PERSONALIZATION_EMBEDDING_MODEL", &[])
+}
+
+/// Runs one of the project's set-up scripts (their progress on stderr) and
+/// returns the path it names on stdout as `export VARIABLE=<path>`.
+pub fn run_setup(script: &Path, variable: &str, env: &[(&str, std::ffi::OsString)]) -> Result<PathBuf> {
+    let mut command = std::process::Command::new("bash");
+    command.arg(script).stderr(std::process::Stdio::inherit());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().with_context(|| format!("cannot run {}", script.display()))?;
     anyhow::ensure!(out.status.success(), "{} failed ({})", script.display(), out.status);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let dir = stdout
+    let prefix = format!("export {variable}=");
+    let path = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("export PERSONALIZATION_EMBEDDING_MODEL="))
-        .context("the setup script did not name the model folder")?;
-    Ok(PathBuf::from(dir.trim()))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .with_context(|| format!("{} did not name {variable}", script.display()))?;
+    Ok(PathBuf::from(path.trim()))
 }

@@ -22,23 +22,17 @@ pub fn artifact() -> Result<PathBuf> {
     eprintln!(
         "preparing the skill ontology (the first time: fetching ESCO and O*NET data and embedding ~27,000 labels, about two minutes)"
     );
-    let out = std::process::Command::new("bash")
-        .arg(&script)
-        .env("PERSONALIZATION_EMBEDDING_MODEL", &model)
-        .env("PERSONALIZATION_ONTOLOGY_BUILDER", format!("{} build-ontology", me.display()))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run {}", script.display()))?;
-    anyhow::ensure!(out.status.success(), "{} failed ({})", script.display(), out.status);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let file = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("export PERSONALIZATION_ONTOLOGY="))
-        .context("the set-up script did not name the artifact")?;
-    Ok(PathBuf::from(file.trim()))
+    crate::model::run_setup(
+        &script,
+        "PERSONALIZATION_ONTOLOGY",
+        &[
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.into_os_string()),
+            ("PERSONALIZATION_ONTOLOGY_BUILDER", format!("{} build-ontology", me.display()).into()),
+        ],
+    )
 }
 
-/// Loads the ontology (once per process).
+/// Loads the ontology artifact (callers keep it for the life of the process).
 pub fn load() -> Result<ontology::Ontology> {
     let path = artifact()?;
     ontology::Ontology::open(&path).with_context(|| format!("cannot load the ontology from {}", path.display()))
