@@ -1,7 +1,9 @@
 //! The Bedrock Converse adapter against a fake Converse HTTP server, through
 //! the extract stage's language-model pass: a well-formed answer adds facts,
 //! a hallucinated one is dropped, malformed JSON leaves the rules' facts
-//! alone, and throttling is retried until the model answers.
+//! alone, and throttling is retried until the model answers; and the
+//! interview's question wording: a good one is used, malformed output or
+//! throttling falls back to the template.
 
 use aws_adapters::BedrockLanguageModel;
 use axum::extract::{Path, State};
@@ -179,4 +181,76 @@ async fn malformed_json_leaves_the_rules_facts_and_throttling_is_retried() {
     let (_, model) = serve(vec![throttled(), throttled(), throttled()]).await;
     let skills = skill_names(&extract_with(Arc::new(model)).await);
     assert!(skills.contains(&"Python".to_owned()));
+}
+
+/// An interview service on a fresh table with a one-job profile (no
+/// achievement: the first question is a STAR question about the job).
+async fn interview_with(model: Arc<dyn LanguageModel>) -> (converse::ConversationService, UserId) {
+    let dir = fixtures::temp_dir("bedrock-interview");
+    let db = EmbeddedDb::open(&dir).expect("db");
+    let table: Arc<dyn ports::TableStore> = Arc::new(RedbTableStore::new(db.clone()));
+    let user = UserId::parse("ada").unwrap();
+    let repo = KnowledgeRepo::new(table.clone());
+    let mut k = repo.load(&user).await.unwrap();
+    let job = facts::model::Job {
+        title: "Research Engineer".into(),
+        organisation: Some("Analytical Engines Ltd".into()),
+        location: None,
+        dates: None,
+        volunteer: false,
+    };
+    let provenance = facts::model::Provenance {
+        source: facts::model::Source::UserEdit,
+        text: "Research Engineer, Analytical Engines Ltd".into(),
+        extractor: "test".into(),
+        extractor_version: "1".into(),
+        confidence: 0.9,
+        at: "2026-12-01T00:00:00Z".into(),
+    };
+    let found = vec![facts::extract::Found {
+        fact: facts::model::Extracted { value: FactValue::Job(job), provenance },
+        parent: None,
+    }];
+    let before = k.edges.clone();
+    k.merge(
+        found,
+        &facts::knowledge::RuleMatcher { today: facts::dates::YearMonth::new(2026, Some(12)).unwrap() },
+        "now",
+    );
+    repo.save(&user, &mut k, &before, "2026-12-01T00:00:00Z").await.unwrap();
+    let service = converse::ConversationService::new(table, Arc::new(RedbQueue::new(db, 4)), BuiltinLexicon::shared())
+        .with_language_model(model);
+    (service, user)
+}
+
+#[tokio::test]
+async fn interview_questions_are_worded_by_the_model_or_fall_back_to_the_template() {
+    // A good wording is used, with the model named.
+    let worded =
+        "Thinking of your time as Research Engineer at Analytical Engines Ltd, which result are you proudest of?";
+    let (fake, model) = serve(vec![reply(worded)]).await;
+    let (service, user) = interview_with(Arc::new(model)).await;
+    let view = service.start(&user, None).await.expect("start");
+    let q = view.question.expect("a question");
+    assert_eq!((q.text.as_str(), q.phrased_by.as_str()), (worded, MODEL));
+    let sent = &fake.requests.lock().unwrap()[0].1;
+    let first_line = sent["messages"][0]["content"][0]["text"].as_str().unwrap().lines().next().unwrap().to_owned();
+    assert!(
+        first_line.starts_with("As Research Engineer at Analytical Engines Ltd"),
+        "the template is sent: {first_line}"
+    );
+
+    // Malformed output (no question, a JSON blob) keeps the template.
+    let (_, model) = serve(vec![reply("{\"question\": null}")]).await;
+    let (service, user) = interview_with(Arc::new(model)).await;
+    let q = service.start(&user, None).await.expect("start").question.expect("a question");
+    assert_eq!(q.phrased_by, "template");
+    assert!(q.text.starts_with("As Research Engineer at Analytical Engines Ltd"), "{}", q.text);
+
+    // Throttled past the retries: the template, and the interview goes on.
+    let (fake, model) = serve(vec![throttled(), throttled(), throttled()]).await;
+    let (service, user) = interview_with(Arc::new(model)).await;
+    let q = service.start(&user, None).await.expect("start despite throttling").question.expect("a question");
+    assert_eq!(q.phrased_by, "template");
+    assert_eq!(fake.requests.lock().unwrap().len(), 3, "retried before falling back");
 }

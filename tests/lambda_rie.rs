@@ -1,4 +1,4 @@
-//! The built `upload`, `classify`, `extract` and `embed` bootstraps under the Lambda runtime
+//! The built `upload`, `classify`, `extract`, `embed`, `converse` and `insight` bootstraps under the Lambda runtime
 //! interface emulator that aws-sam-cli ships (what `sam local invoke` runs in
 //! its container), fed the files in `events/`, against moto.
 
@@ -356,4 +356,65 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
     let none = invoke(&search, "embed/get-search.json", &query).await;
     let body: Value = serde_json::from_str(none["body"].as_str().expect("body")).expect("json body");
     assert_eq!(body["hits"], Value::Array(vec![]), "another user finds nothing: {body}");
+    drop(search);
+
+    // converse, on the facts extract wrote: a session started and one turn answered.
+    let jwt = || {
+        vec![
+            ("JWT_ISSUER", "rie-test".to_owned()),
+            ("JWT_AUDIENCE", "personalization".to_owned()),
+            ("JWT_HS256_SECRET", SECRET.to_owned()),
+        ]
+    };
+    let mut converse_env = jwt();
+    converse_env.extend([("EMBED_QUEUE_URL", embed_url.clone()), ("INSIGHT_QUEUE_URL", insight_url.clone())]);
+    let converse = start("converse", &aws_env(converse_env));
+    let started = invoke(&converse, "converse/post-conversation-start.json", &auth).await;
+    assert_eq!(started["statusCode"], 201, "{started}");
+    let body: Value = serde_json::from_str(started["body"].as_str().expect("body")).expect("json body");
+    assert!(body["question"]["text"].is_string(), "{body}");
+    let session = body["session_id"].as_str().expect("session").to_owned();
+    let turn = [("{{TOKEN}}", token.as_str()), ("{{USER}}", user), ("{{SESSION}}", session.as_str())];
+    let answered = invoke(&converse, "converse/post-conversation-turn.json", &turn).await;
+    assert_eq!(answered["statusCode"], 200, "{answered}");
+    let body: Value = serde_json::from_str(answered["body"].as_str().expect("body")).expect("json body");
+    assert!(body["learned"].as_array().is_some_and(|l| l.iter().any(|f| f["kind"] == "achievement")), "{body}");
+    let theirs = [("{{TOKEN}}", stranger.as_str()), ("{{USER}}", "rie-stranger"), ("{{SESSION}}", session.as_str())];
+    let refused = invoke(&converse, "converse/post-conversation-turn.json", &theirs).await;
+    assert_eq!(refused["statusCode"], 404, "another user cannot answer the session: {refused}");
+    drop(converse);
+
+    // insight: the queue event, the schedule and the API.
+    let (notifications, _) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-notify"), 4).await;
+    let (_, insight_dlq) = moto::create_queue_with_dlq(&sqs, &moto::unique("rie-insight2"), 4).await;
+    let insight_env = |mode: &str| {
+        let mut env = jwt();
+        env.extend([
+            ("INSIGHT_HANDLER", mode.to_owned()),
+            ("NOTIFICATIONS_QUEUE_URL", notifications.clone()),
+            ("INSIGHT_DLQ_URL", insight_dlq.clone()),
+            ("PERSONALIZATION_ONTOLOGY", fixtures::ontology().display().to_string()),
+            ("PERSONALIZATION_EMBEDDING_MODEL", model.clone()),
+        ]);
+        aws_env(env)
+    };
+    let consumer = start("insight", &insight_env("sqs"));
+    let response = invoke(&consumer, "insight/sqs-knowledge-updated.json", &[("{{USER}}", user)]).await;
+    assert_eq!(response["batchItemFailures"], Value::Array(vec![]), "{response}");
+    drop(consumer);
+    let generated = sqs.receive_message().queue_url(&notifications).wait_time_seconds(1).send().await.expect("receive");
+    assert!(
+        generated.messages().iter().any(|m| m.body().unwrap_or_default().contains("personalization.insight.generated")),
+        "{generated:?}"
+    );
+    let schedule = start("insight", &insight_env("schedule"));
+    let report = invoke(&schedule, "insight/schedule.json", &[]).await;
+    assert_eq!((report["users_checked"].as_u64(), report["regenerated"].as_u64()), (Some(1), Some(0)), "{report}");
+    drop(schedule);
+    let insights_api = start("insight", &insight_env("api"));
+    let got = invoke(&insights_api, "insight/get-insights.json", &auth).await;
+    assert_eq!(got["statusCode"], 200, "{got}");
+    let body: Value = serde_json::from_str(got["body"].as_str().expect("body")).expect("json body");
+    assert_eq!(body["version"], 1, "{body}");
+    assert!(body["insights"]["recommendations"].as_array().is_some_and(|r| !r.is_empty()), "{body}");
 }

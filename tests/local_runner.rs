@@ -104,6 +104,11 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     if fixtures::onet_release() {
         assert_eq!(concept_of("Kubernetes").as_deref(), Some("onet:tech/kubernetes"), "{mappings:?}");
     }
+    // A name the ontology does not know stays free text, flagged.
+    let unknown = mappings.iter().find(|m| m["name"] == "Quorblaxing").expect("the unknown skill is listed");
+    assert_eq!((unknown["unmapped"].as_bool(), unknown["concept_id"].is_null()), (Some(true), true), "{unknown}");
+    let postgres_row = mappings.iter().find(|m| m["name"] == "PostgreSQL").expect("PostgreSQL row");
+    assert_eq!(postgres_row["unmapped"], false, "{postgres_row}");
     let out = personalize().arg("--data-dir").arg(&data).args(["export", "--json-resume"]).output().expect("run");
     let resume: Value = serde_json::from_slice(&out.stdout).expect("json resume");
     assert_eq!(resume["basics"]["name"], "Jane Q. Example");
@@ -128,6 +133,58 @@ fn ingest_extracts_text_from_a_pdf_and_a_docx() {
     let out = personalize().arg("--data-dir").arg(&data).args(["search", "x", "-k", "99"]).output().expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 50"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The interview, scripted through stdin: one JSON object per turn.
+    let mut chat = personalize()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["chat", "--json", "--budget", "3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run chat");
+    {
+        use std::io::Write;
+        let mut stdin = chat.stdin.take().expect("stdin");
+        writeln!(stdin, "I moved our batch jobs to spot instances, which cut the monthly bill by $4,000.").unwrap();
+        writeln!(stdin, "skip").unwrap();
+        writeln!(stdin, "no").unwrap();
+    }
+    let out = chat.wait_with_output().expect("chat");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let turns = json_lines(&out.stdout);
+    assert!(turns.len() >= 2, "{turns:?}");
+    assert_eq!(turns[0]["turn"], 0);
+    assert!(turns[0]["question"]["text"].is_string(), "{:?}", turns[0]);
+    assert!(
+        turns[1]["learned"].as_array().is_some_and(|l| l.iter().any(|f| f["kind"] == "achievement")),
+        "the answer with a number became an achievement: {:?}",
+        turns[1]
+    );
+    let last = turns.last().unwrap();
+    assert_eq!(last["status"], "ended", "{last}");
+    assert!(last["end_reason"].is_string(), "{last}");
+    let knowledge: Value = serde_json::from_slice(
+        &personalize().arg("--data-dir").arg(&data).args(["knowledge", "--json"]).output().expect("run").stdout,
+    )
+    .expect("json");
+    assert!(knowledge.to_string().contains("\"type\":\"conversation\""), "conversation provenance in the profile");
+
+    // The insights, as GET /insights returns them, with evidence.
+    let out = personalize().arg("--data-dir").arg(&data).args(["insights", "--json"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let insights: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(insights["version"].as_u64().is_some_and(|v| v >= 1), "{insights}");
+    let recommendations = insights["insights"]["recommendations"].as_array().expect("recommendations");
+    assert!(!recommendations.is_empty(), "{insights}");
+    assert!(recommendations.iter().all(|r| r["evidence"]["fact_ids"].as_array().is_some_and(|f| !f.is_empty())));
+    let out = personalize().arg("--data-dir").arg(&data).args(["insights"]).output().expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Recommendations:"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

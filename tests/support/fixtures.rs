@@ -61,7 +61,7 @@ pub fn resume_pdf() -> Vec<u8> {
         "Education".into(),
         "BSc Computer Science, University of Leeds, 2015".into(),
         "Skills".into(),
-        "Rust, Go, PostgreSQL, Kubernetes, Terraform".into(),
+        "Rust, Go, PostgreSQL, Kubernetes, Terraform, Quorblaxing".into(),
     ]])
 }
 

@@ -106,7 +106,8 @@ impl ExtractService {
 
     /// Mappings for the skill facts of this run that have none yet (or whose
     /// name changed since): the name and its source sentence through
-    /// [`ontology::Ontology::map_skill`]; unmapped skills stay free text.
+    /// [`ontology::Ontology::map_skill`]; a skill with no concept is recorded
+    /// with the `unmapped` flag (so it is not tried again until renamed).
     async fn map_skills(
         &self,
         knowledge: &facts::knowledge::Knowledge,
@@ -135,16 +136,18 @@ impl ExtractService {
                     .map_skill(&name, context.as_deref(), Some(&memo))
                     .map_err(|e| ExtractError::Retryable(format!("skill mapping: {e}")))?
                 else {
+                    out.push(facts::model::SkillMapping::unmapped(fact_id, name));
                     continue;
                 };
                 let concept = onto.concept(m.concept);
                 out.push(facts::model::SkillMapping {
                     fact_id,
-                    concept_id: concept.id.clone(),
-                    scheme: concept.scheme.as_str().to_owned(),
-                    label: concept.label.clone(),
+                    concept_id: Some(concept.id.clone()),
+                    scheme: Some(concept.scheme.as_str().to_owned()),
+                    label: Some(concept.label.clone()),
                     score: (m.score * 1000.0).round() / 1000.0,
                     method: m.reason.as_str().to_owned(),
+                    unmapped: false,
                     also: m.also.map(|c| onto.concept(c).id.clone()),
                     name,
                 });

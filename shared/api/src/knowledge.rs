@@ -64,7 +64,7 @@ pub struct KnowledgeView {
     pub edges: Vec<Edge>,
     pub completeness: Completeness,
     /// Each live skill fact's concept in the skill ontology (ESCO or O*NET); a
-    /// skill without one stays free text.
+    /// skill without one stays free text, listed with `unmapped: true`.
     #[serde(default)]
     pub skill_mappings: Vec<facts::model::SkillMapping>,
 }

@@ -469,6 +469,10 @@ impl Knowledge {
                 }
                 FactValue::Achievement(s) | FactValue::Responsibility(s) => {
                     if let Some(job) = &s.job {
+                        // A statement tied to its job by field (an interview answer) is IN it too.
+                        if self.facts.get(job).is_some_and(|j| j.kind() == FactKind::Job && !j.deleted) {
+                            new_edges.push(Edge { from: fact.id.0.clone(), rel: Relation::In, to: job.0.clone() });
+                        }
                         for (skill, name) in &skills {
                             if contains(&s.text, name) {
                                 new_edges.push(Edge { from: job.0.clone(), rel: Relation::Used, to: skill.0.clone() });

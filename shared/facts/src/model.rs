@@ -360,20 +360,45 @@ pub struct Extracted {
     pub provenance: Provenance,
 }
 
-/// A skill fact's concept in the skill ontology (`skill_mappings`).
+/// A skill fact's concept in the skill ontology (`skill_mappings`), or the
+/// flag that it has none: a skill nothing in the ontology matches well
+/// enough stays free text (`unmapped`), never forced onto a wrong concept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillMapping {
     pub fact_id: FactId,
-    /// "esco:skill/…", "onet:tech/python".
-    pub concept_id: String,
-    pub scheme: String,
-    pub label: String,
+    /// "esco:skill/…", "onet:tech/python"; `None` when unmapped.
+    pub concept_id: Option<String>,
+    /// "esco" or "onet"; `None` when unmapped.
+    pub scheme: Option<String>,
+    /// The concept's preferred label; `None` when unmapped.
+    pub label: Option<String>,
+    /// The match score (0 when unmapped).
     pub score: f32,
-    /// How it matched: exact_label, alias, normalised, typo, semantic.
+    /// How it matched: exact_label, alias, normalised, typo, semantic; or unmapped.
     pub method: String,
+    /// The skill stays free text: no concept scored above the mapping floor.
+    #[serde(default)]
+    pub unmapped: bool,
     /// The same skill in the other scheme, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub also: Option<String>,
     /// The skill name the mapping was made for (a later edit remaps it).
     pub name: String,
+}
+
+impl SkillMapping {
+    /// The flag of a skill the ontology does not know.
+    pub fn unmapped(fact_id: FactId, name: String) -> SkillMapping {
+        SkillMapping {
+            fact_id,
+            concept_id: None,
+            scheme: None,
+            label: None,
+            score: 0.0,
+            method: "unmapped".to_owned(),
+            unmapped: true,
+            also: None,
+            name,
+        }
+    }
 }

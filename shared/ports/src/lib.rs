@@ -90,6 +90,9 @@ pub enum QueueName {
     EmbedDlq,
     Insight,
     InsightDlq,
+    /// Events for the frontend (`insight.generated`): no stage consumes them.
+    Notifications,
+    NotificationsDlq,
 }
 
 impl QueueName {
@@ -103,6 +106,8 @@ impl QueueName {
             Self::EmbedDlq => "embed-dlq",
             Self::Insight => "insight",
             Self::InsightDlq => "insight-dlq",
+            Self::Notifications => "notifications",
+            Self::NotificationsDlq => "notifications-dlq",
         }
     }
 
@@ -113,6 +118,7 @@ impl QueueName {
             Self::Extract | Self::ExtractDlq => Self::ExtractDlq,
             Self::Embed | Self::EmbedDlq => Self::EmbedDlq,
             Self::Insight | Self::InsightDlq => Self::InsightDlq,
+            Self::Notifications | Self::NotificationsDlq => Self::NotificationsDlq,
         }
     }
 }

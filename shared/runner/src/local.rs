@@ -35,6 +35,8 @@ pub struct Local {
     embed: EmbedService,
     extract: ExtractService,
     knowledge: store::KnowledgeRepo,
+    insight: Arc<insight::InsightService>,
+    conversation: Arc<converse::ConversationService>,
     uploads: UploadService,
     documents: DocumentRepo,
     user: UserId,
@@ -70,6 +72,12 @@ impl Local {
             embed: EmbedService::new(ports.clone(), vectors.clone(), embedder.clone(), chunking, MAX_RECEIVES),
             extract: ExtractService::new(ports.clone(), BuiltinLexicon::shared(), MAX_RECEIVES),
             knowledge: store::KnowledgeRepo::new(ports.table.clone()),
+            insight: Arc::new(insight::InsightService::new(ports.table.clone(), ports.queue.clone(), MAX_RECEIVES)),
+            conversation: Arc::new(converse::ConversationService::new(
+                ports.table.clone(),
+                ports.queue.clone(),
+                BuiltinLexicon::shared(),
+            )),
             embedder,
             vectors,
             uploads: UploadService::new(ports.clone(), limits),
@@ -114,21 +122,51 @@ impl Local {
     }
 
     fn stages(&self) -> worker::Stages<'_> {
-        worker::Stages { classify: &self.classifier, extract: &self.extract, embed: &self.embed }
+        worker::Stages {
+            classify: &self.classifier,
+            extract: &self.extract,
+            embed: &self.embed,
+            insight: &self.insight,
+        }
     }
 
     /// Receives and processes one batch from each stage's queue.
     pub async fn step(&self) -> Result<usize> {
-        Ok(worker::step(self.queue.as_ref(), &self.stages()).await?)
+        Ok(worker::step(self.queue.as_ref(), &self.stages(), &worker::ALL).await?)
     }
 
-    /// Messages waiting in (or in flight on) the classify, extract and embed queues.
+    /// One batch from `queues` only.
+    pub async fn step_queues(&self, queues: &[QueueName]) -> Result<usize> {
+        Ok(worker::step(self.queue.as_ref(), &self.stages(), queues).await?)
+    }
+
+    /// Messages waiting in (or in flight on) the stage queues.
     pub async fn pending_messages(&self) -> Result<usize> {
+        self.pending_in(&worker::ALL).await
+    }
+
+    pub async fn pending_in(&self, queues: &[QueueName]) -> Result<usize> {
         let mut pending = 0;
-        for queue in [QueueName::Classify, QueueName::Extract, QueueName::Embed] {
+        for &queue in queues {
             pending += self.queue.depth(queue).await?;
         }
         Ok(pending)
+    }
+
+    /// The interview service, as the local user's.
+    pub fn conversation(&self) -> &converse::ConversationService {
+        &self.conversation
+    }
+
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// The local user's latest insights (what `GET /insights` answers):
+    /// regenerated first when the knowledge changed since.
+    pub async fn insights(&mut self) -> Result<store::InsightVersion> {
+        self.enable_skill_mapping()?;
+        Ok(insight::routes::latest(&self.insight, &self.user).await?)
     }
 
     /// The local user's knowledge graph as `GET /knowledge` shows it.
@@ -216,6 +254,7 @@ impl Local {
     pub fn enable_skill_mapping(&mut self) -> Result<Arc<ontology::Ontology>> {
         let onto = Arc::new(crate::reference::load()?);
         self.extract.set_ontology(onto.clone(), self.embedder.clone());
+        self.insight.set_ontology(onto.clone(), self.embedder.clone());
         Ok(onto)
     }
 
@@ -230,7 +269,12 @@ impl Local {
             embedder: self.embedder.clone(),
             knowledge: Some(self.knowledge.clone()),
         };
+        let insights = insight::InsightState { verifier: state.verifier.clone(), service: self.insight.clone() };
+        let conversations =
+            converse::ConversationState { verifier: state.verifier.clone(), service: self.conversation.clone() };
         let router = upload::router(state.clone())
+            .merge(axum::Router::new().nest(api::API_PREFIX, converse::conversation_routes().with_state(conversations)))
+            .merge(axum::Router::new().nest(api::API_PREFIX, insight::insight_routes().with_state(insights)))
             .merge(axum::Router::new().nest(api::API_PREFIX, api::search_routes().with_state(search)))
             .merge(axum::Router::new().nest(api::API_PREFIX, api::knowledge_routes().with_state(state)))
             .merge(axum::Router::new().nest(api::API_PREFIX, api::ontology_routes().with_state(reference)));
@@ -244,7 +288,7 @@ impl Local {
 
         let worker = tokio::spawn(async move {
             loop {
-                match worker::step(self.queue.as_ref(), &self.stages()).await {
+                match worker::step(self.queue.as_ref(), &self.stages(), &worker::ALL).await {
                     Ok(0) => tokio::time::sleep(Duration::from_millis(200)).await,
                     Ok(_) => {}
                     Err(e) => {

@@ -2,6 +2,7 @@
 //! as the Lambda functions, wired to embedded adapters (files on disk, a redb
 //! database for the table and the queues, no OCR).
 
+mod chat;
 mod local;
 mod model;
 mod reference;
@@ -111,6 +112,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The adaptive interview in the terminal: questions on stdout, answers
+    /// from stdin (one line each; an empty line skips). Ends when the
+    /// interview ends or stdin closes (the session can then be resumed).
+    Chat {
+        /// One JSON object per turn (what `POST /conversation/turn` answers).
+        #[arg(long)]
+        json: bool,
+        /// Questions in the session (1 to 20).
+        #[arg(long)]
+        budget: Option<u32>,
+        /// Resume this session instead of starting one.
+        #[arg(long)]
+        session: Option<String>,
+    },
+    /// The local user's insights: trajectory, hidden strengths, career paths
+    /// and recommendations, each with its evidence.
+    Insights {
+        /// Exactly what `GET /insights` returns.
+        #[arg(long)]
+        json: bool,
+    },
     /// Builds the ontology artifact (the set-up step calls this).
     #[command(hide = true)]
     BuildOntology {
@@ -215,6 +237,21 @@ async fn run(cli: Cli) -> Result<()> {
                         println!("      skills: {}", o.supporting_skills.join(", "));
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::Chat { json, budget, session } => chat::run(&cli.data_dir, json, budget, session).await,
+        Command::Insights { json } => {
+            let mut local = Local::open(&cli.data_dir).await?;
+            // Work left by earlier runs (facts from a chat to embed) first.
+            while local.pending_in(&[ports::QueueName::Embed]).await? > 0 {
+                local.step_queues(&[ports::QueueName::Embed]).await?;
+            }
+            let latest = local.insights().await?;
+            if json {
+                println!("{}", serde_json::to_string(&latest)?);
+            } else {
+                chat::print_insights(&latest);
             }
             Ok(())
         }

@@ -1,5 +1,6 @@
 //! The background worker: polls the embedded queues and runs the same
-//! `Classifier`, `ExtractService` and `EmbedService` the Lambda functions run.
+//! `Classifier`, `ExtractService`, `EmbedService` and `InsightService` the
+//! Lambda functions run.
 
 use ports::{QueueConsumer, QueueError, QueueName};
 
@@ -11,13 +12,23 @@ pub struct Stages<'a> {
     pub classify: &'a classify::Classifier,
     pub extract: &'a extract::ExtractService,
     pub embed: &'a embed::EmbedService,
+    pub insight: &'a insight::InsightService,
 }
 
-/// Receives and processes one batch from each stage's queue; returns how many
-/// messages it handled.
-pub async fn step(consumer: &dyn QueueConsumer, stages: &Stages<'_>) -> Result<usize, QueueError> {
+/// The stage queues the worker polls, in pipeline order.
+pub const ALL: [QueueName; 5] =
+    [QueueName::Classify, QueueName::Extract, QueueName::Embed, QueueName::Insight, QueueName::Notifications];
+
+/// Receives and processes one batch from each of `queues`; returns how many
+/// messages it handled. Notifications (`insight.generated`) are for a
+/// frontend: here they are logged and acknowledged.
+pub async fn step(
+    consumer: &dyn QueueConsumer,
+    stages: &Stages<'_>,
+    queues: &[QueueName],
+) -> Result<usize, QueueError> {
     let mut handled = 0;
-    for queue in [QueueName::Classify, QueueName::Extract, QueueName::Embed] {
+    for &queue in queues {
         let messages = consumer.receive(queue, 8, VISIBILITY_SECS).await?;
         for message in &messages {
             let retry = match queue {
@@ -26,6 +37,11 @@ pub async fn step(consumer: &dyn QueueConsumer, stages: &Stages<'_>) -> Result<u
                     classify::MessageOutcome::Retry(_)
                 ),
                 QueueName::Extract => !stages.extract.process_message(&message.body, message.receive_count).await,
+                QueueName::Insight => !stages.insight.process_message(&message.body, message.receive_count).await,
+                QueueName::Notifications => {
+                    tracing::info!(body = %message.body, "notification");
+                    false
+                }
                 _ => matches!(
                     stages.embed.process_message(&message.body, message.receive_count).await,
                     embed::MessageOutcome::Retry(_)

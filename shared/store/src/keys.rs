@@ -83,6 +83,39 @@ pub fn parse_raw_object(key: &str) -> Option<(UserId, DocumentId)> {
     Some((UserId::parse(user).ok()?, DocumentId::parse(doc).ok()?))
 }
 
+/// An interview session: `CONV#{session}`; its turns `CONV#{session}#TURN#{nnnn}`.
+pub const CONVERSATION_PREFIX: &str = "CONV#";
+pub fn conversation_sk(session: &str) -> String {
+    format!("{CONVERSATION_PREFIX}{session}")
+}
+pub fn turn_sk(session: &str, turn: u32) -> String {
+    format!("{CONVERSATION_PREFIX}{session}#TURN#{turn:04}")
+}
+
+/// A topic the interview has covered (answered or declined): `TOPIC#{topic}`.
+pub const TOPIC_PREFIX: &str = "TOPIC#";
+pub fn topic_sk(topic: &str) -> String {
+    format!("{TOPIC_PREFIX}{topic}")
+}
+
+/// A behavioural pattern: `PATTERN#{id}`.
+pub const PATTERN_PREFIX: &str = "PATTERN#";
+pub fn pattern_sk(id: &str) -> String {
+    format!("{PATTERN_PREFIX}{id}")
+}
+
+/// Career insights: one item per version, `INSIGHT#v{nnnnnn}`, and the
+/// pointer to the latest complete one, `INSIGHT#LATEST`.
+pub const INSIGHT_VERSION_PREFIX: &str = "INSIGHT#v";
+pub const INSIGHT_LATEST_SK: &str = "INSIGHT#LATEST";
+pub fn insight_sk(version: u64) -> String {
+    format!("{INSIGHT_VERSION_PREFIX}{version:06}")
+}
+
+/// The partition listing users whose knowledge changed (one item per user,
+/// `USER#{user}`, with the time of the last change), read by the schedule.
+pub const KNOWLEDGE_CHANGES_PK: &str = "KNOWLEDGE_CHANGES";
+
 #[cfg(test)]
 mod tests {
     use super::*;

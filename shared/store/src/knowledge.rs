@@ -98,7 +98,7 @@ impl KnowledgeRepo {
 
     /// Writes what changed since `knowledge` was loaded with edges `before`:
     /// the changed facts and their sources, the edge difference, and one
-    /// audit entry per change. Puts are idempotent, so a retried save after a
+    /// audit entry per change, and marks the user in the change index. Puts are idempotent, so a retried save after a
     /// partial failure converges.
     pub async fn save(
         &self,
@@ -133,6 +133,10 @@ impl KnowledgeRepo {
             let entry = AuditEntry { change: change.clone(), at: now.to_owned() };
             let item: Item = to_item(pk.clone(), keys::audit_sk(now, &id), "audit", &entry)?;
             self.table.put(item, PutCondition::IfAbsent).await?;
+        }
+        if !dirty.is_empty() || !changes.is_empty() {
+            // For the scheduled insight run: this user's knowledge changed.
+            crate::ChangeIndex::new(self.table.clone()).mark(user, now).await?;
         }
         Ok(dirty.len())
     }

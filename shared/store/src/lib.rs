@@ -1,9 +1,11 @@
 //! Typed access to the single table: every key is built in [`keys`], every
 //! item maps through serde. Works on any [`ports::TableStore`].
 
+mod career;
 pub mod keys;
 mod knowledge;
 
+pub use career::{ChangeIndex, ConversationRepo, InsightPointer, InsightRepo, InsightVersion, KEEP_VERSIONS};
 pub use knowledge::{AuditEntry, KnowledgeRepo};
 
 use domain::{DocumentId, DocumentRecord, UserId};
