@@ -232,8 +232,8 @@ async fn interview_questions_are_worded_by_the_model_or_fall_back_to_the_templat
     let (service, user) = interview_with(Arc::new(model)).await;
     let view = service.start(&user, None).await.expect("start");
     let q = view.question.expect("a question");
-    assert_eq!((q.text.as_str(), q.phrased_by.as_str()), (worded, MODEL));
-    let sent = &fake.requests.lock().unwrap()[0].1;
+    assert_eq!((q.text.as_str(), q.phrased_by.clone()), (worded, format!("bedrock:{MODEL}")));
+    let sent = fake.requests.lock().unwrap()[0].1.clone();
     let first_line = sent["messages"][0]["content"][0]["text"].as_str().unwrap().lines().next().unwrap().to_owned();
     assert!(
         first_line.starts_with("As Research Engineer at Analytical Engines Ltd"),

@@ -338,6 +338,7 @@ pub fn draft(inputs: &Inputs, model_version: &str) -> Result<Draft, OntologyErro
         related,
         crosswalk: Vec::new(),
         gazetteer,
+        gazetteer_neighbours: Vec::new(),
     };
     Ok(Draft { catalogue, texts, notes })
 }
@@ -458,6 +459,43 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// Neighbours kept per gazetteer name.
+const GAZETTEER_NEIGHBOURS: usize = 10;
+
+/// The nearest concepts of each gazetteer name no concept is named by (the
+/// same scan a query makes, on the same quantised vectors).
+fn gazetteer_neighbours(
+    catalogue: &Catalogue,
+    vectors: &Vectors,
+    embedder: &dyn TextEmbedder,
+) -> Result<Vec<crate::model::GazetteerNeighbours>, OntologyError> {
+    let onto = crate::Ontology::new(catalogue.clone(), vectors.clone());
+    let todo: Vec<(u32, &str)> = catalogue
+        .gazetteer
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !onto.names_exactly(g))
+        .map(|(i, g)| (i as u32, g.as_str()))
+        .collect();
+    let mut out = Vec::with_capacity(todo.len());
+    for batch in todo.chunks(512) {
+        let texts: Vec<&str> = batch.iter().map(|(_, g)| *g).collect();
+        let embedded = embedder.embed(&texts).map_err(|e| OntologyError::Embedding(e.to_string()))?;
+        for ((i, _), v) in batch.iter().zip(embedded) {
+            let near: Vec<(u32, u16)> = onto
+                .nearest(&v, GAZETTEER_NEIGHBOURS, |_| true)
+                .into_iter()
+                .filter(|(_, cosine)| *cosine >= crate::SEMANTIC_THRESHOLD)
+                .map(|(c, cosine)| (c, (cosine * 1000.0).round().clamp(0.0, 1000.0) as u16))
+                .collect();
+            if !near.is_empty() {
+                out.push((*i, near));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads the sources, embeds every concept's label and writes the artifact
 /// to `out` (atomically: a temporary file renamed).
 pub fn build_artifact(inputs: &Inputs, embedder: &dyn TextEmbedder, out: &Path) -> Result<Summary, OntologyError> {
@@ -470,6 +508,7 @@ pub fn build_artifact(inputs: &Inputs, embedder: &dyn TextEmbedder, out: &Path) 
     let dim = vectors.first().map_or(0, Vec::len);
     let vectors = Vectors::quantise(&vectors, dim);
     draft.catalogue.crosswalk = crosswalk(&draft.catalogue, &vectors, 0.85);
+    draft.catalogue.gazetteer_neighbours = gazetteer_neighbours(&draft.catalogue, &vectors, embedder)?;
     let bytes = artifact::write(&draft.catalogue, &vectors)?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(build_err)?;

@@ -331,7 +331,14 @@ pub struct Ontology {
     /// Every word of every name and of the gazetteer: a query sharing none
     /// is not looked up by meaning (nothing in the ontology speaks of it).
     words: std::collections::HashSet<String, std::hash::BuildHasherDefault<Fnv>>,
+    /// Normalised gazetteer name → its entry in the catalogue's precomputed neighbours.
+    gazetteer_near: FnvMap<String, u32>,
+    /// Query vectors already computed (bounded; emptied when full).
+    query_vectors: std::sync::Mutex<FnvMap<String, Vec<f32>>>,
 }
+
+/// Query vectors kept per container.
+const QUERY_CACHE: usize = 4096;
 
 impl std::fmt::Debug for Ontology {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -399,6 +406,21 @@ fn trigram_keys_into(name: &str, keys: &mut Vec<u32>) {
 
 /// Edit distance (insertions, deletions, substitutions and adjacent
 /// transpositions: "pyhton" is one edit from "python"), or `None` above `max`.
+/// Integer dot product of an int8 row and a query quantised to the same
+/// range: each product fits an i16 (127 × 127), summed in sixteen i32 lanes
+/// so the compiler vectorises it (multiply-add on packed 16-bit integers).
+fn dot_i8(row: &[i8], q: &[i16]) -> i32 {
+    let mut lanes = [0i32; 16];
+    let (rows, qs) = (row.chunks_exact(16), q.chunks_exact(16));
+    let tail: i32 = rows.remainder().iter().zip(qs.remainder()).map(|(a, b)| i32::from(i16::from(*a) * b)).sum();
+    for (r, q) in rows.zip(qs) {
+        for i in 0..16 {
+            lanes[i] += i32::from(i16::from(r[i]) * q[i]);
+        }
+    }
+    lanes.iter().sum::<i32>() + tail
+}
+
 pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -507,7 +529,37 @@ impl Ontology {
             (squashed, postings.join().unwrap_or_default(), words)
         });
         let by_id = catalogue.concepts.iter().enumerate().map(|(i, c)| (c.id.clone(), i as u32)).collect();
-        Ontology { catalogue, vectors, names, derived, squashed, all_names, name_refs, trigrams, by_id, words }
+        let gazetteer_near = catalogue
+            .gazetteer_neighbours
+            .iter()
+            .enumerate()
+            .filter_map(|(n, (g, _))| catalogue.gazetteer.get(*g as usize).map(|name| (normalise(name), n as u32)))
+            .collect();
+        Ontology {
+            catalogue,
+            vectors,
+            names,
+            derived,
+            squashed,
+            all_names,
+            name_refs,
+            trigrams,
+            by_id,
+            words,
+            gazetteer_near,
+            query_vectors: Default::default(),
+        }
+    }
+
+    /// Whether some concept is named exactly `name` (normalised).
+    pub fn names_exactly(&self, name: &str) -> bool {
+        self.names.contains_key(&normalise(name))
+    }
+
+    /// The precomputed nearest concepts of a gazetteer name (normalised key).
+    fn precomputed(&self, key: &str) -> Option<&[(u32, u16)]> {
+        let n = *self.gazetteer_near.get(key)?;
+        self.catalogue.gazetteer_neighbours.get(n as usize).map(|(_, near)| near.as_slice())
     }
 
     pub fn catalogue(&self) -> &Catalogue {
@@ -633,9 +685,29 @@ impl Ontology {
             occupations && hits.iter().enumerate().any(|(i, a)| hits[i + 1..].iter().any(|b| b.score == a.score));
         let known_word = key.split(' ').any(|w| self.words.contains(w));
         let semantic = known_word && (hits.is_empty() || context.is_some() || (occupations && hits.len() < q.limit));
+        // A gazetteer name's neighbours were found at build time: no embedding.
+        let precomputed = match (semantic, tied, &context) {
+            (true, false, None) => self.precomputed(&key),
+            _ => None,
+        };
+        if let Some(near) = precomputed {
+            for &(concept, milli) in near {
+                let cosine = f32::from(milli) / 1000.0;
+                push(
+                    &mut hits,
+                    Hit {
+                        concept,
+                        score: cosine.min(NORMALISED - 0.01),
+                        reason: MatchReason::Semantic,
+                        matched: self.concept(concept).label.clone(),
+                        distance: None,
+                    },
+                );
+            }
+        }
         let mut query_vector = None;
         if let Some(e) = embedder
-            && (tied || semantic)
+            && (tied || (semantic && precomputed.is_none()))
         {
             query_vector = Some(self.embed_one(e, q.text)?);
         }
@@ -646,7 +718,10 @@ impl Ontology {
         // Meaning: when no name matches, when a context is to choose between
         // the term's meanings (its other meanings may share no name), and for
         // occupations (a title written any way).
-        if semantic && let Some(query) = &query_vector {
+        if semantic
+            && precomputed.is_none()
+            && let Some(query) = &query_vector
+        {
             for (concept, cosine) in self.nearest(query, q.limit * 4, |c| self.admits(q, c)) {
                 if cosine < SEMANTIC_THRESHOLD {
                     break;
@@ -764,11 +839,21 @@ impl Ontology {
                 embedder: embedder.model_version().to_owned(),
             });
         }
-        embedder
+        if let Some(v) = self.query_vectors.lock().ok().and_then(|m| m.get(text).cloned()) {
+            return Ok(v);
+        }
+        let v = embedder
             .embed(&[text])
             .map_err(|e| OntologyError::Embedding(e.to_string()))?
             .pop()
-            .ok_or_else(|| OntologyError::Embedding("no vector".into()))
+            .ok_or_else(|| OntologyError::Embedding("no vector".into()))?;
+        if let Ok(mut cache) = self.query_vectors.lock() {
+            if cache.len() >= QUERY_CACHE {
+                cache.clear();
+            }
+            cache.insert(text.to_owned(), v.clone());
+        }
+        Ok(v)
     }
 
     /// Cosine of a unit query vector and a concept's (quantised) label vector.
@@ -787,7 +872,7 @@ impl Ontology {
         let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
         let dim = self.vectors.dim;
         for (i, row) in self.vectors.values.chunks_exact(dim).enumerate() {
-            let dot: i32 = row.iter().zip(&q).map(|(v, q)| *v as i32 * *q as i32).sum();
+            let dot = dot_i8(row, &q);
             let cosine = dot as f32 * self.vectors.scales[i] * qscale;
             if best.len() == k && best.last().is_some_and(|(_, c)| *c >= cosine) {
                 continue;
@@ -893,6 +978,18 @@ mod tests {
         assert_eq!(singular_phrase("Registered Nurses").as_deref(), Some("Registered Nurse"));
         assert_eq!(singular_phrase("Secretaries").as_deref(), Some("Secretary"));
         assert_eq!(singular_phrase("Chief Executives").as_deref(), Some("Chief Executive"));
+    }
+
+    #[test]
+    fn the_lane_dot_product_is_the_plain_one() {
+        let row: Vec<i8> = (0..384i32).map(|i| (i * 37 % 255 - 127) as i8).collect();
+        let q: Vec<i16> = (0..384).map(|i| (i * 53 % 255) as i16 - 127).collect();
+        let plain: i32 = row.iter().zip(&q).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
+        assert_eq!(dot_i8(&row, &q), plain);
+        assert_eq!(
+            dot_i8(&row[..21], &q[..21]),
+            row[..21].iter().zip(&q[..21]).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum::<i32>()
+        );
     }
 
     #[test]

@@ -106,7 +106,15 @@ pub struct Catalogue {
     pub crosswalk: Vec<Crosswalk>,
     /// Skill names for recognising skills in text (the skill-extractor gazetteer).
     pub gazetteer: Vec<String>,
+    /// The nearest concepts by meaning of each gazetteer name that is no
+    /// concept's name: (gazetteer index, [(concept, cosine × 1000)]), best
+    /// first, computed at build time so looking such a name up embeds nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gazetteer_neighbours: Vec<GazetteerNeighbours>,
 }
+
+/// A gazetteer name's index and its nearest concepts (concept, cosine × 1000).
+pub type GazetteerNeighbours = (u32, Vec<(u32, u16)>);
 
 impl Catalogue {
     pub const FORMAT: u32 = 1;
