@@ -481,17 +481,30 @@ fn gazetteer_neighbours(
     for batch in todo.chunks(512) {
         let texts: Vec<&str> = batch.iter().map(|(_, g)| *g).collect();
         let embedded = embedder.embed(&texts).map_err(|e| OntologyError::Embedding(e.to_string()))?;
-        for ((i, _), v) in batch.iter().zip(embedded) {
-            let near: Vec<(u32, u16)> = onto
-                .nearest(&v, GAZETTEER_NEIGHBOURS, |_| true)
-                .into_iter()
-                .filter(|(_, cosine)| *cosine >= crate::SEMANTIC_THRESHOLD)
-                .map(|(c, cosine)| (c, (cosine * 1000.0).round().clamp(0.0, 1000.0) as u16))
-                .collect();
-            if !near.is_empty() {
-                out.push((*i, near));
-            }
-        }
+        let scan = |items: &[((u32, &str), Vec<f32>)]| -> Vec<crate::model::GazetteerNeighbours> {
+            items
+                .iter()
+                .map(|((i, _), v)| {
+                    let near: Vec<(u32, u16)> = onto
+                        .nearest(v, GAZETTEER_NEIGHBOURS, |_| true)
+                        .into_iter()
+                        .filter(|(_, cosine)| *cosine >= crate::SEMANTIC_THRESHOLD)
+                        .map(|(c, cosine)| (c, (cosine * 1000.0).round().clamp(0.0, 1000.0) as u16))
+                        .collect();
+                    // Kept when empty too: "nothing near" needs no embedding either.
+                    (*i, near)
+                })
+                .collect()
+        };
+        // The scans on two threads, results kept in order (deterministic).
+        let items: Vec<((u32, &str), Vec<f32>)> = batch.iter().copied().zip(embedded).collect();
+        let (a, b) = items.split_at(items.len() / 2);
+        let (first, second) = std::thread::scope(|s| {
+            let other = s.spawn(|| scan(b));
+            (scan(a), other.join().expect("the scan thread"))
+        });
+        out.extend(first);
+        out.extend(second);
     }
     Ok(out)
 }

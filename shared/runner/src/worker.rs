@@ -39,7 +39,12 @@ pub async fn step(
                 QueueName::Extract => !stages.extract.process_message(&message.body, message.receive_count).await,
                 QueueName::Insight => !stages.insight.process_message(&message.body, message.receive_count).await,
                 QueueName::Notifications => {
-                    tracing::info!(body = %message.body, "notification");
+                    // The event's type only: its body names the user.
+                    let event = serde_json::from_str::<serde_json::Value>(&message.body)
+                        .ok()
+                        .and_then(|v| v["type"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    tracing::info!(event, "notification");
                     false
                 }
                 _ => matches!(

@@ -100,9 +100,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut times = Vec::new();
     let mut semantic = 0;
     let mut empty = 0;
-    for q in &queries {
+    let mut by_kind = [0usize; 10];
+    for (i, q) in queries.iter().enumerate() {
+        let before = counting.calls.load(std::sync::atomic::Ordering::Relaxed);
         let t = Instant::now();
         let hits = onto.search(&Query::skills(q, 10), Some(&counting))?;
+        if counting.calls.load(std::sync::atomic::Ordering::Relaxed) > before {
+            by_kind[i % 10] += 1;
+        }
         times.push(t.elapsed().as_secs_f64() * 1e3);
         semantic += usize::from(hits.iter().any(|h| h.reason == ontology::MatchReason::Semantic));
         empty += usize::from(hits.is_empty());
@@ -120,6 +125,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         counting.calls.load(std::sync::atomic::Ordering::Relaxed)
     );
 
+    println!(
+        "  model calls by query kind: labels {}, aliases {}, lower-cased {}, misspelt {}, gazetteer names {}, descriptions {}, nonsense {}",
+        by_kind[0] + by_kind[1] + by_kind[2],
+        by_kind[3],
+        by_kind[4],
+        by_kind[5],
+        by_kind[6] + by_kind[7],
+        by_kind[8],
+        by_kind[9]
+    );
     // Where a semantic answer's time goes: the query's embedding, the scan.
     let probe: Vec<&str> = ["people management", "talking to customers", "fixing cars", "writing reports"].to_vec();
     let t = Instant::now();
