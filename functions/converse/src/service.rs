@@ -154,6 +154,20 @@ impl ConversationService {
         q
     }
 
+    /// Puts the next best question to the session, or ends it with `none_left`.
+    async fn ask_next(&self, session: &mut Session, gaps: &[gaps::Gap], now: &str, none_left: &str) {
+        match questioner::next_question(gaps, session) {
+            Some(q) => {
+                session.pending = Some(self.phrase(q).await);
+                session.asked_at = Some(now.to_owned());
+            }
+            None => {
+                session.status = SessionStatus::Ended;
+                session.end_reason = Some(none_left.to_owned());
+            }
+        }
+    }
+
     /// Starts a session: gaps analysed, first question chosen.
     pub async fn start(&self, user: &UserId, budget: Option<u32>) -> Result<TurnView, ConverseError> {
         let budget = match budget {
@@ -174,16 +188,7 @@ impl ConversationService {
         let mut session = Session::new(uuid::Uuid::new_v4().to_string(), budget, &now);
         session.gaps_at_start = gaps.len();
         session.gaps_left = gaps.len();
-        match questioner::next_question(&gaps, &session) {
-            Some(q) => {
-                session.pending = Some(self.phrase(q).await);
-                session.asked_at = Some(now.clone());
-            }
-            None => {
-                session.status = SessionStatus::Ended;
-                session.end_reason = Some("the profile has no gaps worth asking about".to_owned());
-            }
-        }
+        self.ask_next(&mut session, &gaps, &now, "the profile has no gaps worth asking about").await;
         self.conversations.save_session(user, &session).await?;
         tracing::info!(session = %session.id, gaps = gaps.len(), "conversation started");
         Ok(view(&session, None, None))
@@ -313,16 +318,7 @@ impl ConversationService {
                     session.budget = budget;
                     notice = Some(reason);
                 }
-                match questioner::next_question(&gaps, &session) {
-                    Some(q) => {
-                        session.pending = Some(self.phrase(q).await);
-                        session.asked_at = Some(now.clone());
-                    }
-                    None => {
-                        session.status = SessionStatus::Ended;
-                        session.end_reason = Some("no gaps are left worth asking about".to_owned());
-                    }
-                }
+                self.ask_next(&mut session, &gaps, &now, "no gaps are left worth asking about").await;
             }
         }
         session.updated_at = now.clone();
