@@ -312,3 +312,63 @@ fn push_date_gap(
         job: None,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use facts::extract::Found;
+    use facts::model::{Extracted, Provenance, Requirement, Skill, Source, TargetRole};
+
+    fn found(value: FactValue) -> Found {
+        let provenance = Provenance {
+            source: Source::UserEdit,
+            text: value.summary(),
+            extractor: "test".into(),
+            extractor_version: "1".into(),
+            confidence: 0.9,
+            at: "2026-12-01T00:00:00Z".into(),
+        };
+        Found { fact: Extracted { value, provenance }, parent: None }
+    }
+
+    #[test]
+    fn a_target_roles_requirements_without_evidence_are_gaps_ranked_by_need() {
+        let today = YearMonth::new(2026, Some(12)).unwrap();
+        let mut k = Knowledge::default();
+        let requirement = |skill: &str, required| FactValue::Requirement(Requirement { skill: skill.into(), required });
+        let statement = |text: &str| Statement { text: text.into(), metrics: facts::metrics::metrics(text), job: None };
+        k.merge(
+            vec![
+                found(FactValue::TargetRole(TargetRole {
+                    title: "Data Engineer".into(),
+                    organisation: None,
+                    seniority: None,
+                })),
+                found(requirement("Spark", true)),
+                found(requirement("Airflow", false)),
+                found(requirement("dbt", false)),
+                found(FactValue::Skill(Skill { name: "Spark".into(), category: None, source: SkillSource::Listed })),
+                found(FactValue::Achievement(statement("Scheduled 40 nightly pipelines in Airflow"))),
+            ],
+            &facts::knowledge::RuleMatcher { today },
+            "now",
+        );
+        let gaps = analyze(&k, &BTreeSet::new(), today);
+        let target: Vec<(&str, f32)> = gaps
+            .iter()
+            .filter(|g| g.kind == GapKind::TargetSkillUnevidenced)
+            .map(|g| (g.subject.as_str(), g.score))
+            .collect();
+        // Spark is required and only listed; dbt is preferred and absent; Airflow is shown.
+        assert_eq!(target, [("Spark", 0.95), ("dbt", 0.7)], "{gaps:#?}");
+        assert_eq!(gaps[0].subject, "Spark", "the required skill comes first");
+        assert!(gaps[0].reason.contains("Data Engineer requires Spark"), "{}", gaps[0].reason);
+        // Covered topics are not gaps any more.
+        let covered = BTreeSet::from([gaps[0].topic.clone()]);
+        assert!(
+            analyze(&k, &covered, today)
+                .iter()
+                .all(|g| g.subject != "Spark" || g.kind != GapKind::TargetSkillUnevidenced)
+        );
+    }
+}
