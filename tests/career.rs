@@ -182,6 +182,15 @@ async fn a_scripted_interview_fills_the_best_gap_first_and_stops_before_the_user
     assert_eq!(resumed.question.as_ref().map(|q| &q.topic), Some(&second.topic));
 
     // Skipped and terse answers: the fatigue manager ends the session and says why.
+    // Another request answering turn 2 holds its claim: this one is refused and changes nothing.
+    let repo = ConversationRepo::new(h.table.clone());
+    assert!(repo.claim_turn(&dana, &start.session_id, 2, &domain::now_rfc3339(), 60).await.unwrap());
+    let busy = cold.turn(&dana, &start.session_id, "skip", None).await;
+    assert!(matches!(busy, Err(converse::ConverseError::InProgress(2))), "{busy:?}");
+    assert_eq!(cold.session(&dana, &start.session_id).await.unwrap().turns.len(), 1);
+    // A claim left by a request that died is taken over once it is a minute old.
+    repo.release_turn(&dana, &start.session_id, 2).await.unwrap();
+    assert!(repo.claim_turn(&dana, &start.session_id, 2, "2026-01-01T00:00:00Z", 60).await.unwrap());
     let two = cold.turn(&dana, &start.session_id, "skip", None).await.expect("turn 2");
     assert!(two.learned.is_empty());
     assert_eq!(two.status, SessionStatus::Active, "{two:?}");

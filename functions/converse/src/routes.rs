@@ -67,6 +67,12 @@ pub fn problem(e: &ConverseError) -> Problem {
                 None => p,
             }
         }
+        ConverseError::InProgress(n) => Problem::new(
+            StatusCode::CONFLICT,
+            "turn_in_progress",
+            "Turn in progress",
+            format!("turn {n} is being answered by another request; retry with \"turn\": {n} to get its result"),
+        ),
         ConverseError::Store(s) => api::dependency_problem("table store", s),
         ConverseError::Queue(q) => api::dependency_problem("queue", q),
     }

@@ -22,6 +22,8 @@ use store::{ConversationRepo, KnowledgeRepo};
 pub const MAX_ANSWER_CHARS: usize = 4000;
 /// Most questions a session may be given.
 pub const MAX_BUDGET: u32 = 20;
+/// A turn's claim older than this belongs to a request that died: it is taken over.
+pub const CLAIM_STALE_SECS: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConverseError {
@@ -31,6 +33,9 @@ pub enum ConverseError {
     Ended(String),
     #[error("{detail}")]
     Invalid { code: &'static str, detail: String, limit: Option<u64> },
+    /// Another request is answering this turn right now.
+    #[error("turn {0} is being answered by another request")]
+    InProgress(u32),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -224,7 +229,7 @@ impl ConversationService {
                 limit: Some(MAX_ANSWER_CHARS as u64),
             });
         }
-        let mut session = self.session(user, session_id).await?;
+        let session = self.session(user, session_id).await?;
         if let Some(n) = turn
             && let Some(done) = session.turns.iter().find(|t| t.number == n)
         {
@@ -247,6 +252,31 @@ impl ConversationService {
             });
         }
         let now = domain::now_rfc3339();
+        if !self.conversations.claim_turn(user, &session.id, number, &now, CLAIM_STALE_SECS).await? {
+            return Err(ConverseError::InProgress(number));
+        }
+        let result = self.answer(user, session, question, number, answer, now).await;
+        if result.is_err() {
+            // A failed attempt frees the turn for the retry at once.
+            if let Err(e) = self.conversations.release_turn(user, session_id, number).await {
+                tracing::warn!(error = %e, "could not release the turn's claim; it goes stale in a minute");
+            }
+        }
+        result
+    }
+
+    /// Reads the answer to turn `number` (claimed) and moves the session on.
+    async fn answer(
+        &self,
+        user: &UserId,
+        mut session: Session,
+        question: Question,
+        number: u32,
+        answer: &str,
+        now: String,
+    ) -> Result<TurnView, ConverseError> {
+        let session_id = session.id.clone();
+        let session_id = session_id.as_str();
         let latency_ms = match (session.asked_at.as_deref().and_then(parse_time), parse_time(&now)) {
             (Some(a), Some(b)) => Some((b - a).whole_milliseconds().max(0) as u64),
             _ => None,
@@ -291,7 +321,7 @@ impl ConversationService {
         match self.conversations.add_turn(user, &session.id, &record).await {
             Ok(()) => {}
             Err(StoreError::ConditionFailed) => {
-                // The same turn answered concurrently: its first answer stands.
+                // Recorded meanwhile by a request that took over a stale claim: its answer stands.
                 let again = self.session(user, session_id).await?;
                 let done = again.turns.iter().find(|t| t.number == number).cloned();
                 return Ok(view(&again, done.as_ref(), None));

@@ -20,6 +20,11 @@ pub struct ConversationRepo {
 }
 
 #[derive(Serialize, Deserialize)]
+struct ClaimRow {
+    at: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct TopicRow {
     topic: String,
     /// `conversation/{session}/{turn}`.
@@ -45,6 +50,49 @@ impl ConversationRepo {
         self.table.put(item, PutCondition::IfAbsent).await
     }
 
+    /// Claims turn `turn` of a session for one request (`CONV#{session}#CLAIM#{n}`),
+    /// so two concurrent answers to the same turn cannot both write facts.
+    /// `Ok(false)` when another request holds a claim younger than
+    /// `stale_secs`; an older claim (its request died) is taken over.
+    pub async fn claim_turn(
+        &self,
+        user: &UserId,
+        session: &str,
+        turn: u32,
+        now: &str,
+        stale_secs: i64,
+    ) -> Result<bool, StoreError> {
+        let pk = keys::user_pk(user);
+        let sk = keys::claim_sk(session, turn);
+        let row = ClaimRow { at: now.to_owned() };
+        match self.table.put(to_item(pk.clone(), sk.clone(), "conversation_claim", &row)?, PutCondition::IfAbsent).await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => {
+                let held: Option<ClaimRow> = match self.table.get(&pk, &sk).await? {
+                    Some(item) => Some(from_item(item)?),
+                    None => None,
+                };
+                let parse =
+                    |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+                let stale = match (held.as_ref().and_then(|c| parse(&c.at)), parse(now)) {
+                    (Some(at), Some(now)) => (now - at).whole_seconds() >= stale_secs,
+                    _ => true,
+                };
+                if stale {
+                    self.table.put(to_item(pk, sk, "conversation_claim", &row)?, PutCondition::None).await?;
+                }
+                Ok(stale)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Frees a turn's claim (after a failed attempt).
+    pub async fn release_turn(&self, user: &UserId, session: &str, turn: u32) -> Result<(), StoreError> {
+        self.table.delete(&keys::user_pk(user), &keys::claim_sk(session, turn)).await
+    }
+
     /// The session with its turns, if `user` has it.
     pub async fn load(&self, user: &UserId, session: &str) -> Result<Option<Session>, StoreError> {
         let pk = keys::user_pk(user);
@@ -61,8 +109,11 @@ impl ConversationRepo {
     /// Every session of the user (headers only), oldest first.
     pub async fn sessions(&self, user: &UserId) -> Result<Vec<Session>, StoreError> {
         let items = self.table.query_prefix(&keys::user_pk(user), keys::CONVERSATION_PREFIX).await?;
-        let mut out: Vec<Session> =
-            items.into_iter().filter(|i| !i.sk.contains("#TURN#")).map(from_item).collect::<Result<_, _>>()?;
+        let mut out: Vec<Session> = items
+            .into_iter()
+            .filter(|i| !i.sk.contains("#TURN#") && !i.sk.contains("#CLAIM#"))
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
         out.sort_by(|a, b| a.started_at.cmp(&b.started_at));
         Ok(out)
     }

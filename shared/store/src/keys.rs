@@ -91,6 +91,10 @@ pub fn conversation_sk(session: &str) -> String {
 pub fn turn_sk(session: &str, turn: u32) -> String {
     format!("{CONVERSATION_PREFIX}{session}#TURN#{turn:04}")
 }
+/// The request answering a turn holds `CONV#{session}#CLAIM#{nnnn}` while it works.
+pub fn claim_sk(session: &str, turn: u32) -> String {
+    format!("{CONVERSATION_PREFIX}{session}#CLAIM#{turn:04}")
+}
 
 /// A topic the interview has covered (answered or declined): `TOPIC#{topic}`.
 pub const TOPIC_PREFIX: &str = "TOPIC#";
