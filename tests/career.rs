@@ -12,7 +12,6 @@ use career::session::SessionStatus;
 use converse::{ConversationService, ConversationState};
 use domain::{DocumentId, DocumentKind, UserId};
 use embedded::{EmbeddedDb, RedbQueue, RedbTableStore};
-use facts::dates::YearMonth;
 use facts::extract::Doc;
 use facts::knowledge::{Knowledge, RuleMatcher};
 use facts::lexicon::BuiltinLexicon;
@@ -61,15 +60,10 @@ impl Harness {
         let mut knowledge = self.knowledge.load(user).await.expect("load");
         let before = knowledge.edges.clone();
         let now = domain::now_rfc3339();
-        knowledge.merge(found, &RuleMatcher { today: today() }, &now);
+        knowledge.merge(found, &RuleMatcher { today: career::today() }, &now);
         self.knowledge.save(user, &mut knowledge, &before, &now).await.expect("save");
         self.knowledge.load(user).await.expect("load")
     }
-}
-
-fn today() -> YearMonth {
-    let now = time::OffsetDateTime::now_utc();
-    YearMonth::new(now.year() as u16, Some(u8::from(now.month()))).unwrap()
 }
 
 fn user(id: &str) -> UserId {
@@ -114,7 +108,7 @@ async fn a_scripted_interview_fills_the_best_gap_first_and_stops_before_the_user
     let h = harness("interview");
     let dana = user("dana");
     let seeded = h.seed(&dana, ANALYST).await;
-    let gaps = gaps::analyze(&seeded, &BTreeSet::new(), today());
+    let gaps = gaps::analyze(&seeded, &BTreeSet::new(), career::today());
     let kinds: BTreeSet<GapKind> = gaps.iter().map(|g| g.kind).collect();
     // The seeded profile has the gaps it was written to have.
     for expected in [
@@ -167,7 +161,7 @@ async fn a_scripted_interview_fills_the_best_gap_first_and_stops_before_the_user
     let turns = h.queue.receive(QueueName::Insight, 10, 30).await.unwrap();
     assert!(turns.iter().any(|m| m.body.contains("personalization.conversation.turn_completed")));
     // What the profile now answers is not asked again.
-    let after = gaps::analyze(&knowledge, &BTreeSet::new(), today());
+    let after = gaps::analyze(&knowledge, &BTreeSet::new(), career::today());
     assert!(after.iter().all(|g| g.topic != first.topic), "the gap is closed: {after:#?}");
     let second = one.question.clone().expect("a second question");
     assert_ne!(second.topic, first.topic);

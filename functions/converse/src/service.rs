@@ -10,7 +10,6 @@ use career::gaps;
 use career::questioner::{self, Question};
 use career::session::{Learned, Progress, Session, SessionStatus, Turn};
 use domain::{Envelope, EventType, FactExtracted, FactText, UserId};
-use facts::dates::YearMonth;
 use facts::knowledge::RuleMatcher;
 use facts::lexicon::SkillLexicon;
 use ports::{LanguageModel, Prompt, Queue, QueueError, QueueName, Retryable, StoreError, TableStore};
@@ -89,15 +88,6 @@ fn view(session: &Session, turn: Option<&Turn>, notice: Option<String>) -> TurnV
     }
 }
 
-fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
-fn today() -> YearMonth {
-    let now = time::OffsetDateTime::now_utc();
-    YearMonth::new(now.year() as u16, Some(u8::from(now.month()))).expect("a valid month")
-}
-
 /// The interview, over the table and the queue.
 pub struct ConversationService {
     knowledge: KnowledgeRepo,
@@ -130,10 +120,6 @@ impl ConversationService {
     pub fn with_budget(mut self, budget: u32) -> Self {
         self.budget = budget.clamp(1, MAX_BUDGET);
         self
-    }
-
-    pub fn conversations(&self) -> &ConversationRepo {
-        &self.conversations
     }
 
     /// The template question, reworded by the model when one is set and its
@@ -189,7 +175,7 @@ impl ConversationService {
         let now = domain::now_rfc3339();
         let knowledge = self.knowledge.load(user).await?;
         let covered = self.conversations.covered(user).await?;
-        let gaps = gaps::analyze(&knowledge, &covered, today());
+        let gaps = gaps::analyze(&knowledge, &covered, career::today());
         let mut session = Session::new(uuid::Uuid::new_v4().to_string(), budget, &now);
         session.gaps_at_start = gaps.len();
         session.gaps_left = gaps.len();
@@ -277,10 +263,11 @@ impl ConversationService {
     ) -> Result<TurnView, ConverseError> {
         let session_id = session.id.clone();
         let session_id = session_id.as_str();
-        let latency_ms = match (session.asked_at.as_deref().and_then(parse_time), parse_time(&now)) {
-            (Some(a), Some(b)) => Some((b - a).whole_milliseconds().max(0) as u64),
-            _ => None,
-        };
+        let latency_ms =
+            match (session.asked_at.as_deref().and_then(domain::parse_rfc3339), domain::parse_rfc3339(&now)) {
+                (Some(a), Some(b)) => Some((b - a).whole_milliseconds().max(0) as u64),
+                _ => None,
+            };
         let earlier: Vec<&str> = session.turns.iter().map(|t| t.answer.as_str()).collect();
         let signals = fatigue::signals(answer, latency_ms, &earlier);
         let source = session.provenance(number);
@@ -293,7 +280,7 @@ impl ConversationService {
             let found =
                 career::answers::learn(answer, &question, &knowledge, self.lexicon.as_ref(), &session.id, number, &now);
             let before = knowledge.edges.clone();
-            let report = knowledge.merge(found, &RuleMatcher { today: today() }, &now);
+            let report = knowledge.merge(found, &RuleMatcher { today: career::today() }, &now);
             self.knowledge.save(user, &mut knowledge, &before, &now).await?;
             for (ids, new) in [(&report.added, true), (&report.merged, false)] {
                 for id in ids {
@@ -334,7 +321,7 @@ impl ConversationService {
         let history: Vec<_> = session.turns.iter().map(|t| t.signals.clone()).collect();
         let mut notice = None;
         let covered = self.conversations.covered(user).await?;
-        let gaps = gaps::analyze(&knowledge, &covered, today());
+        let gaps = gaps::analyze(&knowledge, &covered, career::today());
         session.gaps_left = gaps.len();
         session.pending = None;
         session.asked_at = None;

@@ -3,7 +3,6 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use career::insight::Insights;
 use domain::{Envelope, EventType, UserId};
-use facts::dates::YearMonth;
 use ontology::Ontology;
 use ports::{Queue, QueueError, QueueName, Retryable, StoreError, TableStore, TextEmbedder};
 use serde::{Deserialize, Serialize};
@@ -70,17 +69,11 @@ impl InsightGenerated {
 /// Whether change time `a` is after `b` (RFC 3339, compared as instants:
 /// fractional seconds vary in length, so strings do not order).
 fn newer(a: Option<&str>, b: Option<&str>) -> bool {
-    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    match (a.and_then(parse), b.and_then(parse)) {
+    match (a.and_then(domain::parse_rfc3339), b.and_then(domain::parse_rfc3339)) {
         (Some(a), Some(b)) => a > b,
         (Some(_), None) => true,
         (None, _) => false,
     }
-}
-
-fn today() -> YearMonth {
-    let now = time::OffsetDateTime::now_utc();
-    YearMonth::new(now.year() as u16, Some(u8::from(now.month()))).expect("a valid month")
 }
 
 pub struct InsightService {
@@ -142,7 +135,7 @@ impl InsightService {
                 Some((o, e)) => (Some(o.as_ref()), Some(e.as_ref() as &dyn TextEmbedder)),
                 None => (None, None),
             };
-            career::insight::generate(&knowledge, &patterns, onto, embedder, today())
+            career::insight::generate(&knowledge, &patterns, onto, embedder, career::today())
         })
         .await
         .map_err(|e| InsightError::Generation(e.to_string()))?

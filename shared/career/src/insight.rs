@@ -4,7 +4,7 @@
 //! insight carries its evidence; one without evidence is never emitted.
 
 use crate::behavior::{self, PatternKind, PatternRecord};
-use crate::gaps::{self, Gap, GapKind, job_label, names};
+use crate::gaps::{self, Gap, GapKind, names};
 use facts::dates::YearMonth;
 use facts::knowledge::{Fact, Knowledge, normalise};
 use facts::model::{FactId, FactValue, MetricKind, SkillSource};
@@ -265,10 +265,11 @@ pub fn hidden_strengths(knowledge: &Knowledge, patterns: &[PatternRecord]) -> Ve
             _ => None,
         })
         .collect();
+    let statements = statements(knowledge);
     let mut out = Vec::new();
     // Ways of working.
     let mut by_kind: BTreeMap<PatternKind, (Evidence, Vec<f32>)> = BTreeMap::new();
-    for (fact, text) in statements(knowledge) {
+    for &(fact, text) in &statements {
         for p in behavior::patterns(text) {
             let (ev, confidences) = by_kind.entry(p.kind).or_default();
             if !ev.fact_ids.contains(&fact.id) {
@@ -315,7 +316,7 @@ pub fn hidden_strengths(knowledge: &Knowledge, patterns: &[PatternRecord]) -> Ve
             continue;
         }
         let mut evidence = Evidence::default();
-        for (f, text) in statements(knowledge) {
+        for &(f, text) in &statements {
             if names(text, &skill.name) {
                 evidence.add_fact(&f.id);
                 evidence.add_quote(text);
@@ -408,11 +409,9 @@ pub fn career_paths(
     embedder: Option<&dyn TextEmbedder>,
     limit: usize,
 ) -> Result<Vec<CareerPath>, OntologyError> {
-    let titles: Vec<TitleInput> = gaps::jobs_by_recency(knowledge)
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (_, j))| TitleInput { title: j.title.clone(), rank })
-        .collect();
+    let jobs = gaps::jobs_by_recency(knowledge);
+    let titles: Vec<TitleInput> =
+        jobs.iter().enumerate().map(|(rank, (_, j))| TitleInput { title: j.title.clone(), rank }).collect();
     let skills: Vec<String> = knowledge
         .live()
         .filter_map(|f| match &f.value {
@@ -423,11 +422,8 @@ pub fn career_paths(
     let ranked = rank_occupations(onto, &titles, &skills, embedder, 6)?;
     let Some(current) = ranked.first() else { return Ok(Vec::new()) };
     let mine = user_technologies(knowledge, onto, embedder)?;
-    let job_facts: Vec<FactId> = gaps::jobs_by_recency(knowledge)
-        .into_iter()
-        .filter(|(_, j)| current.titles.contains(&j.title))
-        .map(|(f, _)| f.id.clone())
-        .collect();
+    let job_facts: Vec<FactId> =
+        jobs.iter().filter(|(_, j)| current.titles.contains(&j.title)).map(|(f, _)| f.id.clone()).collect();
     let current_title = onto.concept(current.concept).label.clone();
     let mut candidates: Vec<(u32, String, f32)> = onto
         .related(current.concept)
@@ -631,12 +627,4 @@ pub fn generate(
     insights.strengths.retain(|s| !s.evidence.is_empty());
     insights.paths.retain(|p| !p.evidence.is_empty());
     Ok(insights)
-}
-
-/// A label for a job fact, for summaries.
-pub fn label_of(knowledge: &Knowledge, id: &FactId) -> Option<String> {
-    match &knowledge.facts.get(id)?.value {
-        FactValue::Job(j) => Some(job_label(j)),
-        v => Some(v.summary()),
-    }
 }

@@ -17,6 +17,12 @@ pub mod insight;
 pub mod questioner;
 pub mod session;
 
+/// This month (UTC): the "today" of date gaps and of jobs that run to the present.
+pub fn today() -> facts::dates::YearMonth {
+    let now = time::OffsetDateTime::now_utc();
+    facts::dates::YearMonth::new(now.year() as u16, Some(u8::from(now.month()))).expect("a valid month")
+}
+
 /// Sentences of a text with their byte spans (split after `.`, `!`, `?`, `;`
 /// and line breaks; a dot between digits or in "e.g." does not end one).
 pub fn sentences(text: &str) -> Vec<(usize, usize)> {

@@ -22,3 +22,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
+
+/// Reads an RFC 3339 time (as [`now_rfc3339`] writes it). Compare instants,
+/// not strings: the fractional seconds vary in length.
+pub fn parse_rfc3339(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}

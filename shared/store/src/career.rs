@@ -73,9 +73,8 @@ impl ConversationRepo {
                     Some(item) => Some(from_item(item)?),
                     None => None,
                 };
-                let parse =
-                    |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-                let stale = match (held.as_ref().and_then(|c| parse(&c.at)), parse(now)) {
+                let stale = match (held.as_ref().and_then(|c| domain::parse_rfc3339(&c.at)), domain::parse_rfc3339(now))
+                {
                     (Some(at), Some(now)) => (now - at).whole_seconds() >= stale_secs,
                     _ => true,
                 };
@@ -104,18 +103,6 @@ impl ConversationRepo {
         turns.sort_by_key(|t| t.number);
         s.turns = turns;
         Ok(Some(s))
-    }
-
-    /// Every session of the user (headers only), oldest first.
-    pub async fn sessions(&self, user: &UserId) -> Result<Vec<Session>, StoreError> {
-        let items = self.table.query_prefix(&keys::user_pk(user), keys::CONVERSATION_PREFIX).await?;
-        let mut out: Vec<Session> = items
-            .into_iter()
-            .filter(|i| !i.sk.contains("#TURN#") && !i.sk.contains("#CLAIM#"))
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        out.sort_by(|a, b| a.started_at.cmp(&b.started_at));
-        Ok(out)
     }
 
     /// Records a topic as covered, so no later session asks it again.
