@@ -23,12 +23,33 @@ fn main() -> TractResult<()> {
     let pooled =
         model.find_outlet_label("sentence_embedding").ok_or_else(|| TractError::msg("no sentence_embedding output"))?;
     model.select_output_outlets(&[pooled])?;
+    if let Ok(asserts) = std::env::var("ASSERT") {
+        for a in asserts.split(';') {
+            model.symbols.add_assertion(a)?;
+        }
+        let t = model.symbols.parse_tdim("batch*sequence*384")?;
+        println!("min(32, {t}) = {}", tract_onnx::tract_core::internal::DimLike::mini(TDim::Val(32), t.clone()));
+    }
     if std::env::var("CONCRETE").is_ok() {
         for i in 0..3 {
             model.set_input_fact(i, i64::fact([batch, len]).into())?;
         }
     }
-    let plan = model.into_optimized()?.into_runnable()?;
+    let mut optimized = model.into_optimized()?;
+    if std::env::var("TRACT_ONLY").is_err() {
+        let n = embedding::kernels::replace_slow_ops(&mut optimized)?;
+        println!("{n} nodes replaced by our kernels");
+    }
+    if let Ok(pat) = std::env::var("DUMP") {
+        for node in optimized.nodes() {
+            if node.name.contains(pat.as_str()) {
+                let facts: Vec<String> =
+                    optimized.node_input_facts(node.id)?.iter().map(|f| format!("{f:?}")).collect();
+                println!("{} {} {facts:?}", node.op().name(), node.name);
+            }
+        }
+    }
+    let plan = optimized.into_runnable()?;
     let ids: Vec<i64> = (0..batch * len).map(|i| 1000 + (i % 5000) as i64).collect();
     let tensor = |v: &[i64]| Tensor::from_shape(&[batch, len], v).map(IntoTValue::into_tvalue);
 

@@ -3,6 +3,8 @@
 //! pooling and L2 normalisation, 384 dimensions. The model directory is made
 //! by `infra/scripts/setup_model.sh`; load it once per process.
 
+pub mod kernels;
+
 use std::path::{Path, PathBuf};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 use tract_linalg::multithread::{Executor, multithread_tract_scope};
@@ -89,7 +91,9 @@ impl Embedder {
                     }
                 };
                 m.select_output_outlets(&[pooled])?;
-                m.into_optimized()
+                let mut m = m.into_optimized()?;
+                kernels::replace_slow_ops(&mut m)?;
+                Ok(m)
             })
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("model.onnx: {e}")))?;

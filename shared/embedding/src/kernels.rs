@@ -1,0 +1,415 @@
+//! Two ops of the optimised MiniLM graph that tract runs on slow generic paths
+//! when the batch and sequence dims are symbolic, replaced by ops of our own
+//! after `into_optimized`:
+//! - an f32 `Add` of two tensors of one shape, or with one axis of the second
+//!   broadcast (the residual adds and the attention-mask add of every layer):
+//!   tract only takes its vectorised binary paths when it can prove the tensor
+//!   holds at least 32 elements, which it cannot for `batch × sequence × 384`,
+//!   and its generic broadcasting add costs 5-13 ns per element;
+//! - a softmax over the last axis (the attention probabilities): tract's fast
+//!   kernel needs AVX2, which this CPU family does not always report, and its
+//!   fallback pays a fixed cost per row that dominates 14-token rows.
+//!
+//! Both compute in place in their first input when the plan holds it alone,
+//! and are written as plain loops the compiler vectorises; the softmax's loops
+//! are compiled a second time for AVX (+FMA) and picked at run time.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use tract_onnx::tract_core::ops::math::Add;
+use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
+use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
+
+/// `a + b` for f32 tensors where `b` has `a`'s shape, or `a`'s shape with the
+/// axis `broadcast` of length 1.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct FastAdd {
+    broadcast: Option<usize>,
+}
+
+impl Op for FastAdd {
+    fn name(&self) -> StaticName {
+        "FastAdd".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for FastAdd {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        ensure!(inputs.len() == 2, "FastAdd takes two inputs");
+        let mut inputs = inputs.into_iter();
+        let (a, b) = (inputs.next().unwrap_or_else(|| unreachable!()), inputs.next().unwrap_or_else(|| unreachable!()));
+        let mut out = a.into_tensor();
+        let shape: TVec<usize> = out.shape().into();
+        let b_ram = b.try_as_plain_ram()?;
+        let b = b_ram.as_slice::<f32>()?;
+        {
+            let mut out_ram = out.try_as_plain_ram_mut()?;
+            let a = out_ram.as_slice_mut::<f32>()?;
+            match self.broadcast {
+                None => {
+                    ensure!(a.len() == b.len(), "FastAdd: {} and {} elements", a.len(), b.len());
+                    add_into(a, b);
+                }
+                Some(axis) => {
+                    let mid = shape[axis];
+                    let inner: usize = shape[axis + 1..].iter().product();
+                    let outer: usize = shape[..axis].iter().product();
+                    ensure!(
+                        b.len() == outer * inner,
+                        "FastAdd: {} elements to broadcast, {} expected",
+                        b.len(),
+                        outer * inner
+                    );
+                    if inner > 0 && mid > 0 {
+                        for (block, b_row) in a.chunks_exact_mut(mid * inner).zip(b.chunks_exact(inner)) {
+                            for row in block.chunks_exact_mut(inner) {
+                                add_into(row, b_row);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(tvec!(out.into_tvalue()))
+    }
+}
+
+impl TypedOp for FastAdd {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 2 && inputs.iter().all(|f| f.datum_type == f32::datum_type()));
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+    as_op!();
+}
+
+fn add_into(a: &mut [f32], b: &[f32]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += *y;
+    }
+}
+
+/// Softmax over the last axis of an f32 tensor.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct LastAxisSoftmax;
+
+impl Op for LastAxisSoftmax {
+    fn name(&self) -> StaticName {
+        "LastAxisSoftmax".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for LastAxisSoftmax {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = inputs.into_iter().next().ok_or_else(|| format_err!("LastAxisSoftmax takes one input"))?;
+        let mut out = input.into_tensor();
+        let row = out.shape().last().copied().unwrap_or(1);
+        {
+            let mut ram = out.try_as_plain_ram_mut()?;
+            softmax_rows(ram.as_slice_mut::<f32>()?, row);
+        }
+        Ok(tvec!(out.into_tvalue()))
+    }
+}
+
+impl TypedOp for LastAxisSoftmax {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 1 && inputs[0].datum_type == f32::datum_type());
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+    as_op!();
+}
+
+/// Softmax of each `row`-long run of `data`, in place.
+pub fn softmax_rows(data: &mut [f32], row: usize) {
+    if row == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { softmax_rows_avx(data, row) };
+        return;
+    }
+    softmax_rows_portable(data, row);
+}
+
+/// The same arithmetic as [`softmax_rows_portable`], eight lanes at a time
+/// with AVX and FMA (no AVX2: 2^k is made with float operations and one
+/// conversion, which AVX has).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,fma")]
+unsafe fn softmax_rows_avx(data: &mut [f32], row: usize) {
+    use std::arch::x86_64::*;
+    let body = row - row % 8;
+    for r in data.chunks_exact_mut(row) {
+        let (head, tail) = r.split_at_mut(body);
+        let p = head.as_mut_ptr();
+        // SAFETY (all loads and stores): i + 8 <= body = head.len().
+        let mut vmax = _mm256_set1_ps(f32::NEG_INFINITY);
+        for i in (0..body).step_by(8) {
+            vmax = _mm256_max_ps(vmax, unsafe { _mm256_loadu_ps(p.add(i)) });
+        }
+        let mut lanes = [0f32; 8];
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), vmax) };
+        let max = lanes.iter().chain(tail.iter()).fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+        let max = if max.is_finite() { max } else { 0.0 };
+        let vm = _mm256_set1_ps(max);
+        let mut vsum = _mm256_setzero_ps();
+        for i in (0..body).step_by(8) {
+            let e = exp8(_mm256_sub_ps(unsafe { _mm256_loadu_ps(p.add(i)) }, vm));
+            vsum = _mm256_add_ps(vsum, e);
+            unsafe { _mm256_storeu_ps(p.add(i), e) };
+        }
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), vsum) };
+        let mut sum: f32 = lanes.iter().sum();
+        for x in tail.iter_mut() {
+            *x = exp_nonpositive(*x - max);
+            sum += *x;
+        }
+        let scale = 1.0 / sum;
+        let vs = _mm256_set1_ps(scale);
+        for i in (0..body).step_by(8) {
+            unsafe { _mm256_storeu_ps(p.add(i), _mm256_mul_ps(_mm256_loadu_ps(p.add(i)), vs)) };
+        }
+        for x in tail.iter_mut() {
+            *x *= scale;
+        }
+    }
+}
+
+/// [`exp_nonpositive`] on eight lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,fma")]
+#[inline]
+fn exp8(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    // min and max answer their second operand when one is NaN: NaN becomes -87, as in the scalar form
+    let c = _mm256_max_ps(_mm256_min_ps(_mm256_setzero_ps(), x), _mm256_set1_ps(-87.0));
+    let k = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+        c,
+        _mm256_set1_ps(std::f32::consts::LOG2_E),
+    ));
+    let r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_HI), c);
+    let r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_LO), r);
+    let mut p = _mm256_set1_ps(1.0 / 720.0);
+    for coefficient in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(coefficient));
+    }
+    // (k + 127) · 2^23 is exact in f32 and, as an integer, the bits of 2^k
+    let bits = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_add_ps(k, _mm256_set1_ps(127.0)), _mm256_set1_ps(8_388_608.0)));
+    let y = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    _mm256_andnot_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(-87.0)), y)
+}
+
+#[inline(always)]
+fn softmax_rows_portable(data: &mut [f32], row: usize) {
+    for r in data.chunks_exact_mut(row) {
+        let max = lanes_max(r);
+        let max = if max.is_finite() { max } else { 0.0 };
+        for x in r.iter_mut() {
+            *x = exp_nonpositive(*x - max);
+        }
+        let scale = 1.0 / lanes_sum(r);
+        for x in r.iter_mut() {
+            *x *= scale;
+        }
+    }
+}
+
+/// Reductions over eight independent lanes, so that the compiler may
+/// vectorise them (a single running value fixes the order of operations).
+const LANES: usize = 8;
+
+#[inline(always)]
+fn lanes_max(r: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = r.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = if x > *a { x } else { *a };
+        }
+    }
+    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+    acc.iter().fold(tail, |m, &x| if x > m { x } else { m })
+}
+
+#[inline(always)]
+fn lanes_sum(r: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = r.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    chunks.remainder().iter().sum::<f32>() + acc.iter().sum::<f32>()
+}
+
+/// ln 2 in two parts, the first with trailing zero bits, so that k · LN2_HI is exact.
+const LN2_HI: f32 = 0.693_145_75;
+const LN2_LO: f32 = 1.428_606_8e-6;
+
+/// e^x for x ≤ 0 (the row maximum subtracted), relative error about 1e-7:
+/// x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor series to the 6th
+/// power, 2^k put into the exponent bits. Below -87 the answer is 0 (it is
+/// under 1e-38, and a softmax sum is at least 1).
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // 1.5 × 2^23: adding and subtracting it rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    // also maps NaN to -87 and anything positive to 0, so k stays in [-126, 0]
+    let clamped = if x > -87.0 { if x < 0.0 { x } else { 0.0 } } else { -87.0 };
+    let k = (clamped * LOG2E + ROUND) - ROUND;
+    let r = (clamped - k * LN2_HI) - k * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    if x < -87.0 { 0.0 } else { p * scale }
+}
+
+/// Replaces, in an optimised model, the f32 adds and last-axis softmaxes
+/// described above by [`FastAdd`] and [`LastAxisSoftmax`]. Returns how many
+/// nodes were replaced.
+pub fn replace_slow_ops(model: &mut TypedModel) -> TractResult<usize> {
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let facts: Vec<TypedFact> = model.node_input_facts(id)?.into_iter().cloned().collect();
+        let facts: Vec<&TypedFact> = facts.iter().collect();
+        let op: Option<(Box<dyn TypedOp>, Vec<OutletId>)> = if let Some(bin) = node.op_as::<TypedBinOp>() {
+            if bin.0.is::<Add>() && bin.1.is_none() && facts.len() == 2 {
+                add_layout(facts[0], facts[1])
+                    .map(|axis| (Box::new(FastAdd { broadcast: axis }) as Box<dyn TypedOp>, node.inputs.clone()))
+                    .or_else(|| {
+                        add_layout(facts[1], facts[0]).map(|axis| {
+                            (
+                                Box::new(FastAdd { broadcast: axis }) as Box<dyn TypedOp>,
+                                vec![node.inputs[1], node.inputs[0]],
+                            )
+                        })
+                    })
+            } else {
+                None
+            }
+        } else if let Some(softmax) = node.op_as::<Softmax>() {
+            let rank = facts.first().map_or(0, |f| f.rank());
+            (softmax.kind == SoftmaxKind::Softmax
+                && softmax.quant_output_dt.is_none()
+                && rank > 0
+                && &*softmax.axes == [rank - 1]
+                && facts[0].datum_type == f32::datum_type())
+            .then(|| (Box::new(LastAxisSoftmax) as Box<dyn TypedOp>, node.inputs.clone()))
+        } else {
+            None
+        };
+        if let Some((op, inputs)) = op {
+            let patch = TypedModelPatch::replace_single_op(model, model.node(id), &inputs, op)?;
+            patch.apply(model)?;
+            replaced += 1;
+        }
+    }
+    model.compact()?;
+    Ok(replaced)
+}
+
+/// `Some(None)` when `b` has `a`'s shape, `Some(Some(axis))` when it has
+/// `a`'s shape but 1 at `axis` alone, `None` otherwise (both f32).
+#[allow(clippy::option_option)]
+fn add_layout(a: &TypedFact, b: &TypedFact) -> Option<Option<usize>> {
+    if a.datum_type != f32::datum_type() || b.datum_type != f32::datum_type() || a.rank() != b.rank() {
+        return None;
+    }
+    let differing: Vec<usize> = (0..a.rank()).filter(|&i| a.shape[i] != b.shape[i]).collect();
+    match differing.as_slice() {
+        [] => Some(None),
+        [axis] if b.shape[*axis] == TDim::Val(1) => Some(Some(*axis)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exponential_is_accurate_over_the_softmax_range() {
+        let mut worst = 0.0f64;
+        let mut x = -90.0f32;
+        while x <= 0.0 {
+            let want = f64::from(x).exp();
+            let got = f64::from(exp_nonpositive(x));
+            if want > 1e-30 {
+                worst = worst.max(((got - want) / want).abs());
+            } else {
+                assert!(got < 1e-30, "e^{x} = {got}");
+            }
+            x += 0.001;
+        }
+        assert!(worst < 5e-7, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn softmax_rows_match_the_textbook_formula() {
+        let portable: fn(&mut [f32], usize) = |data, row| softmax_rows_portable(data, row);
+        // the AVX form where the CPU has it, the portable one in any case
+        for softmax in [softmax_rows, portable] {
+            check_softmax(softmax);
+        }
+    }
+
+    fn check_softmax(softmax: fn(&mut [f32], usize)) {
+        let rows = 7;
+        for row in [1usize, 3, 8, 14, 33, 512] {
+            let data: Vec<f32> = (0..rows * row).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.37).collect();
+            let mut fast = data.clone();
+            softmax(&mut fast, row);
+            for (r, (got, input)) in fast.chunks(row).zip(data.chunks(row)).enumerate() {
+                let max = input.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f64 = input.iter().map(|&x| f64::from(x - max).exp()).sum();
+                for (g, &x) in got.iter().zip(input) {
+                    let want = f64::from(x - max).exp() / sum;
+                    assert!((f64::from(*g) - want).abs() < 1e-6, "row {r} of {row}: {g} vs {want}");
+                }
+            }
+        }
+        // a fully masked row (every score -10000 more than none) is still uniform
+        let mut masked = vec![-10000.0f32; 12];
+        softmax(&mut masked, 12);
+        assert!(masked.iter().all(|&p| (p - 1.0 / 12.0).abs() < 1e-7), "{masked:?}");
+    }
+
+    #[test]
+    fn add_layouts_are_recognised_only_when_safe() {
+        let s = SymbolScope::default();
+        let (b, n) = (s.sym("batch"), s.sym("sequence"));
+        let fact = |dims: &[TDim]| f32::fact(dims);
+        let full = fact(&[b.clone().into(), n.clone().into(), 12.into(), 33.into()]);
+        let heads_one = fact(&[b.clone().into(), n.clone().into(), 1.into(), 33.into()]);
+        let batch_one = fact(&[1.into(), n.clone().into(), 1.into(), 33.into()]);
+        assert_eq!(add_layout(&full, &full), Some(None));
+        assert_eq!(add_layout(&full, &heads_one), Some(Some(2)));
+        assert_eq!(add_layout(&heads_one, &full), None);
+        assert_eq!(add_layout(&full, &batch_one), None);
+        assert_eq!(add_layout(&full, &i64::fact(full.shape.clone())), None);
+    }
+
+    #[test]
+    fn fast_add_adds_and_broadcasts() -> TractResult<()> {
+        let a = Tensor::from_shape(&[2, 3, 2], &(0..12).map(|i| i as f32).collect::<Vec<_>>())?;
+        let b = Tensor::from_shape(&[2, 1, 2], &[100.0f32, 200.0, 300.0, 400.0])?;
+        let out =
+            FastAdd { broadcast: Some(1) }.eval(&EvalContext::out_of_plan(), tvec!(a.clone().into(), b.into()))?;
+        let want = [100.0f32, 201.0, 102.0, 203.0, 104.0, 205.0, 306.0, 407.0, 308.0, 409.0, 310.0, 411.0];
+        assert_eq!(out[0].try_as_plain_ram()?.as_slice::<f32>()?, want);
+        let same = FastAdd { broadcast: None }.eval(&EvalContext::out_of_plan(), tvec!(a.clone().into(), a.into()))?;
+        assert_eq!(same[0].try_as_plain_ram()?.as_slice::<f32>()?[11], 22.0);
+        Ok(())
+    }
+}
