@@ -35,7 +35,32 @@ fn main() -> TractResult<()> {
             model.set_input_fact(i, i64::fact([batch, len]).into())?;
         }
     }
-    let mut optimized = model.into_optimized()?;
+    let mut typed = model.into_typed()?;
+    if let Ok(pat) = std::env::var("DUMP_TYPED") {
+        for node in typed.nodes() {
+            if node.name.contains(pat.as_str()) {
+                let inputs: Vec<String> = node
+                    .inputs
+                    .iter()
+                    .map(|i| {
+                        let n = typed.node(i.node);
+                        format!(
+                            "{}:{} konst={}",
+                            n.op().name(),
+                            n.name,
+                            typed.outlet_fact(*i).map_or(false, |f| f.konst.is_some())
+                        )
+                    })
+                    .collect();
+                println!("{} {} <- {inputs:?}", node.op().name(), node.name);
+            }
+        }
+    }
+    if std::env::var("TRACT_ONLY").is_err() {
+        let n = embedding::kernels::fuse_layer_norms(&mut typed)?;
+        println!("{n} layer norms fused");
+    }
+    let mut optimized = typed.into_optimized()?;
     if std::env::var("TRACT_ONLY").is_err() {
         let n = embedding::kernels::replace_slow_ops(&mut optimized)?;
         println!("{n} nodes replaced by our kernels");

@@ -274,6 +274,158 @@ fn exp_nonpositive(x: f32) -> f32 {
     if x < -87.0 { 0.0 } else { p * scale }
 }
 
+/// Layer normalisation over the last axis, with its scale and shift.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct LayerNorm {
+    gamma: Arc<Tensor>,
+    beta: Arc<Tensor>,
+    /// f32 bits, so that the op can be hashed
+    epsilon: u32,
+}
+
+impl Op for LayerNorm {
+    fn name(&self) -> StaticName {
+        "LayerNorm".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for LayerNorm {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = inputs.into_iter().next().ok_or_else(|| format_err!("LayerNorm takes one input"))?;
+        let mut out = input.into_tensor();
+        let gamma_ram = self.gamma.try_as_plain_ram()?;
+        let beta_ram = self.beta.try_as_plain_ram()?;
+        let (gamma, beta) = (gamma_ram.as_slice::<f32>()?, beta_ram.as_slice::<f32>()?);
+        ensure!(
+            out.shape().last() == Some(&gamma.len()),
+            "LayerNorm: input {:?}, {} weights",
+            out.shape(),
+            gamma.len()
+        );
+        {
+            let mut ram = out.try_as_plain_ram_mut()?;
+            layer_norm_rows(ram.as_slice_mut::<f32>()?, gamma, beta, f32::from_bits(self.epsilon));
+        }
+        Ok(tvec!(out.into_tvalue()))
+    }
+}
+
+impl TypedOp for LayerNorm {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 1 && inputs[0].datum_type == f32::datum_type());
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+    as_op!();
+}
+
+/// Normalises each `gamma.len()`-long row of `data` in place.
+pub fn layer_norm_rows(data: &mut [f32], gamma: &[f32], beta: &[f32], epsilon: f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { layer_norm_rows_avx(data, gamma, beta, epsilon) };
+        return;
+    }
+    layer_norm_rows_portable(data, gamma, beta, epsilon);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,fma")]
+unsafe fn layer_norm_rows_avx(data: &mut [f32], gamma: &[f32], beta: &[f32], epsilon: f32) {
+    layer_norm_rows_portable(data, gamma, beta, epsilon);
+}
+
+#[inline(always)]
+fn layer_norm_rows_portable(data: &mut [f32], gamma: &[f32], beta: &[f32], epsilon: f32) {
+    let n = gamma.len();
+    if n == 0 {
+        return;
+    }
+    for row in data.chunks_exact_mut(n) {
+        let mean = lanes_sum(row) / n as f32;
+        for x in row.iter_mut() {
+            *x -= mean;
+        }
+        let mut acc = [0.0f32; LANES];
+        let mut chunks = row.chunks_exact(LANES);
+        for c in &mut chunks {
+            for (a, &x) in acc.iter_mut().zip(c) {
+                *a += x * x;
+            }
+        }
+        let squares = chunks.remainder().iter().map(|x| x * x).sum::<f32>() + acc.iter().sum::<f32>();
+        let inv = 1.0 / (squares / n as f32 + epsilon).sqrt();
+        for ((x, g), b) in row.iter_mut().zip(gamma).zip(beta) {
+            *x = *x * inv * g + b;
+        }
+    }
+}
+
+/// Replaces, before optimisation, each layer normalisation the exporter
+/// (`infra/scripts/export_minilm_onnx.py`) wrote as nine ONNX nodes
+/// (`ln_mean` … `ln_gamma` and a last add: mean, centre, square, mean, add ε, square root,
+/// divide, scale, shift) by one [`LayerNorm`]. Returns how many it replaced;
+/// a chain that does not have exactly that shape is left as it is.
+pub fn fuse_layer_norms(model: &mut TypedModel) -> TractResult<usize> {
+    let mut fused = 0;
+    for id in model.eval_order()? {
+        // the chain's last node is `ln_out_N`, or `last_hidden_state` for the last one
+        let node = model.node(id);
+        let Some((x, op)) = layer_norm_chain(model, node) else { continue };
+        let patch = TypedModelPatch::replace_single_op(model, model.node(id), &[x], op)?;
+        patch.apply(model)?;
+        fused += 1;
+    }
+    model.compact()?;
+    Ok(fused)
+}
+
+/// The input and the op of the chain ending at `out`, if `out` ends one.
+fn layer_norm_chain(model: &TypedModel, out: &TypedNode) -> Option<(OutletId, LayerNorm)> {
+    let is_add = out.op_as::<TypedBinOp>().is_some_and(|op| op.0.is::<Add>());
+    if !is_add {
+        return None;
+    }
+    let node = |outlet: OutletId, prefix: &str| {
+        let n = model.node(outlet.node);
+        n.name.starts_with(prefix).then_some(n)
+    };
+    // a constant, maybe behind the axes added to broadcast it
+    let konst = |mut outlet: OutletId| -> Option<Arc<Tensor>> {
+        loop {
+            if let Some(t) = model.outlet_fact(outlet).ok()?.konst.clone() {
+                return (t.datum_type() == f32::datum_type()).then_some(t);
+            }
+            let producer = model.node(outlet.node);
+            producer.op_as::<AxisOp>()?;
+            outlet = *producer.inputs.first()?;
+        }
+    };
+    let flat = |t: Arc<Tensor>| -> Option<Arc<Tensor>> {
+        let len = t.len();
+        Some(t.into_tensor().into_shape(&[len]).ok()?.into_arc_tensor())
+    };
+    let scaled = node(*out.inputs.first()?, "ln_gamma")?;
+    let beta = flat(konst(*out.inputs.get(1)?)?)?;
+    let normalised = node(*scaled.inputs.first()?, "ln_norm")?;
+    let gamma = flat(konst(*scaled.inputs.get(1)?)?)?;
+    let centred = node(*normalised.inputs.first()?, "ln_sub")?;
+    let std = node(*normalised.inputs.get(1)?, "ln_std")?;
+    let plus_eps = node(*std.inputs.first()?, "ln_veps")?;
+    let epsilon = konst(*plus_eps.inputs.get(1)?)?;
+    let epsilon = *epsilon.try_as_plain_ram().ok()?.as_slice::<f32>().ok()?.first()?;
+    let x = *centred.inputs.first()?;
+    // ReduceMean is a sum and a division in tract
+    let mean = node(*centred.inputs.get(1)?, "ln_mean")?;
+    let mean = node(*mean.inputs.first()?, "ln_mean")?;
+    let width = model.outlet_fact(x).ok()?.shape.last()?.to_usize().ok()?;
+    (mean.inputs.first() == Some(&x) && gamma.len() == width && beta.len() == width)
+        .then(|| (x, LayerNorm { gamma, beta, epsilon: epsilon.to_bits() }))
+}
+
 /// Replaces, in an optimised model, the f32 adds and last-axis softmaxes
 /// described above by [`FastAdd`] and [`LastAxisSoftmax`]. Returns how many
 /// nodes were replaced.
@@ -383,6 +535,30 @@ mod tests {
         let mut masked = vec![-10000.0f32; 12];
         softmax(&mut masked, 12);
         assert!(masked.iter().all(|&p| (p - 1.0 / 12.0).abs() < 1e-7), "{masked:?}");
+    }
+
+    #[test]
+    fn layer_norm_rows_match_the_textbook_formula() {
+        let portable: fn(&mut [f32], &[f32], &[f32], f32) = |d, g, b, e| layer_norm_rows_portable(d, g, b, e);
+        for norm in [layer_norm_rows, portable] {
+            for width in [1usize, 5, 8, 384] {
+                let gamma: Vec<f32> = (0..width).map(|i| 0.5 + i as f32 / width as f32).collect();
+                let beta: Vec<f32> = (0..width).map(|i| (i % 7) as f32 * 0.1 - 0.3).collect();
+                let data: Vec<f32> = (0..3 * width).map(|i| ((i * 53 % 97) as f32 - 40.0) * 0.21 + 3.0).collect();
+                let mut got = data.clone();
+                norm(&mut got, &gamma, &beta, 1e-12);
+                for (out, input) in got.chunks(width).zip(data.chunks(width)) {
+                    let n = width as f64;
+                    let mean = input.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+                    let var = input.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+                    for (i, (o, &x)) in out.iter().zip(input).enumerate() {
+                        let want =
+                            (f64::from(x) - mean) / (var + 1e-12).sqrt() * f64::from(gamma[i]) + f64::from(beta[i]);
+                        assert!((f64::from(*o) - want).abs() < 1e-4, "width {width}, {i}: {o} vs {want}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -46,6 +46,16 @@ pub struct Embedder {
     version: String,
     executor: Executor,
     threads: usize,
+    kernels: OwnKernels,
+}
+
+/// How many nodes of the optimised graph run our own kernels ([`kernels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnKernels {
+    /// Layer normalisations fused from their nine ONNX nodes (13 in MiniLM).
+    pub layer_norms: usize,
+    /// f32 adds and attention softmaxes taken off tract's generic paths.
+    pub adds_and_softmaxes: usize,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -91,14 +101,26 @@ impl Embedder {
                     }
                 };
                 m.select_output_outlets(&[pooled])?;
+                let mut m = m.into_typed()?;
+                let layer_norms = kernels::fuse_layer_norms(&mut m)?;
                 let mut m = m.into_optimized()?;
-                kernels::replace_slow_ops(&mut m)?;
-                Ok(m)
+                let adds_and_softmaxes = kernels::replace_slow_ops(&mut m)?;
+                Ok((m, OwnKernels { layer_norms, adds_and_softmaxes }))
             })
-            .and_then(|m| m.into_runnable())
+            .and_then(|(m, kernels)| Ok((m.into_runnable()?, kernels)))
             .map_err(|e| fail(format!("model.onnx: {e}")))?;
+        let (model, kernels) = model;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        Ok(Self { model, tokenizer, plain, max_tokens: MAX_TOKENS, version, executor: executor(threads), threads })
+        Ok(Self {
+            model,
+            tokenizer,
+            plain,
+            max_tokens: MAX_TOKENS,
+            version,
+            executor: executor(threads),
+            threads,
+            kernels,
+        })
     }
 
     /// Truncates inputs at `max_tokens` (at most [`MODEL_MAX_TOKENS`]) instead of [`MAX_TOKENS`].
@@ -116,6 +138,11 @@ impl Embedder {
         self.threads = threads.max(1);
         self.executor = executor(self.threads);
         self
+    }
+
+    /// The nodes that run our kernels instead of tract's.
+    pub fn own_kernels(&self) -> OwnKernels {
+        self.kernels
     }
 
     pub fn threads(&self) -> usize {
