@@ -1,8 +1,13 @@
 //! Where tract spends its time on one input shape: total per op kind (or per
 //! node with `BY_NODE=1`), summed over `REPS` runs after a warm-up, single
-//! threaded. `CONCRETE=1` optimises for the fixed shape instead of symbolic
-//! `batch`/`sequence` dims. Found, for example, that the textbook attention
-//! mask (a broadcast Add over `[b,12,s,s]`) took a quarter of a 512-token run.
+//! threaded unless `THREADS=n`. The graph is the embedder's (our kernels in
+//! it) unless `TRACT_ONLY=1` (tract's ops alone) or `NO_ATTENTION=1`;
+//! `CONCRETE=1` optimises for the fixed shape instead of symbolic
+//! `batch`/`sequence` dims (`CONCRETE=sequence`: the length only); `DUMP=` and
+//! `DUMP_TYPED=` print the nodes whose names contain a pattern. Found, for
+//! example, that the textbook attention mask (a broadcast Add over
+//! `[b,12,s,s]`) took a quarter of a 512-token run, and later that tract's
+//! generic adds and its attention products were a fifth and a third of it.
 //! `cargo run --release -p embedding --example profile_ops -- MODEL_DIR BATCH LEN`
 
 use std::collections::HashMap;
@@ -11,6 +16,11 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::plan::{SimpleState, eval};
 
 fn main() -> TractResult<()> {
+    // THREADS=n: the matrix products (and our attention) on n threads
+    let threads: usize = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+    if threads > 1 {
+        tract_linalg::multithread::set_default_executor(tract_linalg::multithread::Executor::multithread(threads));
+    }
     let args: Vec<String> = std::env::args().collect();
     let [_, dir, batch, len] = args.as_slice() else {
         return Err(TractError::msg("usage: profile_ops MODEL_DIR BATCH LEN"));
@@ -23,42 +33,38 @@ fn main() -> TractResult<()> {
     let pooled =
         model.find_outlet_label("sentence_embedding").ok_or_else(|| TractError::msg("no sentence_embedding output"))?;
     model.select_output_outlets(&[pooled])?;
-    if let Ok(asserts) = std::env::var("ASSERT") {
-        for a in asserts.split(';') {
-            model.symbols.add_assertion(a)?;
-        }
-        let t = model.symbols.parse_tdim("batch*sequence*384")?;
-        println!("min(32, {t}) = {}", tract_onnx::tract_core::internal::DimLike::mini(TDim::Val(32), t.clone()));
-    }
-    if std::env::var("CONCRETE").is_ok() {
-        for i in 0..3 {
-            model.set_input_fact(i, i64::fact([batch, len]).into())?;
-        }
-    }
     let mut typed = model.into_typed()?;
+    // DUMP_TYPED=pattern: the typed (not yet decluttered) nodes whose names contain it, with their inputs
     if let Ok(pat) = std::env::var("DUMP_TYPED") {
-        for node in typed.nodes() {
-            if node.name.contains(pat.as_str()) {
-                let inputs: Vec<String> = node
-                    .inputs
-                    .iter()
-                    .map(|i| {
-                        let n = typed.node(i.node);
-                        format!(
-                            "{}:{} konst={}",
-                            n.op().name(),
-                            n.name,
-                            typed.outlet_fact(*i).map_or(false, |f| f.konst.is_some())
-                        )
-                    })
-                    .collect();
-                println!("{} {} <- {inputs:?}", node.op().name(), node.name);
-            }
+        for node in typed.nodes().iter().filter(|n| n.name.contains(pat.as_str())) {
+            let inputs: Vec<String> = node
+                .inputs
+                .iter()
+                .map(|i| {
+                    let n = typed.node(i.node);
+                    let konst = typed.outlet_fact(*i).is_ok_and(|f| f.konst.is_some());
+                    format!("{}:{} konst={konst}", n.op().name(), n.name)
+                })
+                .collect();
+            println!("{} {} <- {inputs:?}", node.op().name(), node.name);
         }
     }
     if std::env::var("TRACT_ONLY").is_err() {
         let n = embedding::kernels::fuse_layer_norms(&mut typed)?;
         println!("{n} layer norms fused");
+        if std::env::var("NO_ATTENTION").is_err() {
+            let n = embedding::kernels::fuse_attention(&mut typed)?;
+            println!("{n} attentions fused");
+        }
+    }
+    // CONCRETE=1: optimise for this shape; CONCRETE=sequence: for this length, any batch
+    if let Ok(which) = std::env::var("CONCRETE") {
+        let mut values = HashMap::new();
+        values.insert(typed.symbols.sym("sequence"), TDim::from(len));
+        if which != "sequence" {
+            values.insert(typed.symbols.sym("batch"), TDim::from(batch));
+        }
+        typed = typed.set_symbols(&values)?;
     }
     let mut optimized = typed.into_optimized()?;
     if std::env::var("TRACT_ONLY").is_err() {

@@ -54,6 +54,8 @@ pub struct Embedder {
 pub struct OwnKernels {
     /// Layer normalisations fused from their nine ONNX nodes (13 in MiniLM).
     pub layer_norms: usize,
+    /// Attentions (both products and the softmax of every head) fused (6).
+    pub attentions: usize,
     /// f32 adds and attention softmaxes taken off tract's generic paths.
     pub adds_and_softmaxes: usize,
 }
@@ -103,9 +105,10 @@ impl Embedder {
                 m.select_output_outlets(&[pooled])?;
                 let mut m = m.into_typed()?;
                 let layer_norms = kernels::fuse_layer_norms(&mut m)?;
+                let attentions = kernels::fuse_attention(&mut m)?;
                 let mut m = m.into_optimized()?;
                 let adds_and_softmaxes = kernels::replace_slow_ops(&mut m)?;
-                Ok((m, OwnKernels { layer_norms, adds_and_softmaxes }))
+                Ok((m, OwnKernels { layer_norms, attentions, adds_and_softmaxes }))
             })
             .and_then(|(m, kernels)| Ok((m.into_runnable()?, kernels)))
             .map_err(|e| fail(format!("model.onnx: {e}")))?;
