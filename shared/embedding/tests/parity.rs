@@ -10,13 +10,15 @@ use std::sync::OnceLock;
 
 fn embedder() -> &'static Embedder {
     static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
-    EMBEDDER.get_or_init(|| {
-        let dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL").expect(
-            "PERSONALIZATION_EMBEDDING_MODEL must name the model dir: \
-             eval \"$(infra/scripts/setup_model.sh)\" (.ci/run does this)",
-        );
-        Embedder::load(&PathBuf::from(dir)).expect("load the model")
-    })
+    EMBEDDER.get_or_init(load)
+}
+
+fn load() -> Embedder {
+    let dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL").expect(
+        "PERSONALIZATION_EMBEDDING_MODEL must name the model dir: \
+         eval \"$(infra/scripts/setup_model.sh)\" (.ci/run does this)",
+    );
+    Embedder::load(&PathBuf::from(dir)).expect("load the model")
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -103,4 +105,29 @@ fn similar_meanings_are_closer_than_different_ones() {
         .embed(&["Senior software engineer", "Experienced backend developer", "Pastry chef at a bakery"])
         .expect("embed");
     assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1);
+}
+
+#[test]
+fn a_shape_asked_for_again_gets_its_own_plan_with_the_same_vectors() {
+    let texts = ["Led a team of 8 engineers", "Shipped the payments API", "Cut costs by 30%"];
+    // one thread: one call per batch, so one shape per batch
+    let symbolic = load().with_threads(1).with_specialised_plans(0);
+    let specialised = load().with_threads(1).with_specialised_plans(2);
+    let want = symbolic.embed(&texts).expect("symbolic");
+    assert_eq!(specialised.specialised_plans(), 0);
+    for call in 1..=3 {
+        let got = specialised.embed(&texts).expect("specialised");
+        // the first call runs the symbolic plan; the second makes one for (3, its length)
+        assert_eq!(specialised.specialised_plans(), usize::from(call >= 2), "after call {call}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(cosine(g, w) > 0.999_999, "call {call}: cosine {}", cosine(g, w));
+        }
+    }
+    // two more shapes: the limit of two plans holds
+    for extra in [&["one two"][..], &["a", "b"][..]] {
+        specialised.embed(extra).expect("extra");
+        specialised.embed(extra).expect("extra");
+    }
+    assert_eq!(specialised.specialised_plans(), 2);
+    assert_eq!(symbolic.specialised_plans(), 0);
 }

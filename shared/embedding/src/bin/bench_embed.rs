@@ -11,7 +11,7 @@
 //! The Python engines run `infra/scripts/bench_python_embed.py` with the
 //! interpreter in `PERSONALIZATION_PYTHON` (`eval "$(infra/scripts/bench_venv.sh)"`);
 //! skipped when unset.
-//! `cargo run --release -p embedding --bin bench_embed -- [MODEL_DIR] [--reps R] [--threads 1,2] [--cold-runs N]`
+//! `cargo run --release -p embedding --bin bench_embed -- [MODEL_DIR] [--reps R] [--rounds N] [--threads 1,2] [--cold-runs N]`
 
 use embedding::Embedder;
 use std::process::Command;
@@ -42,6 +42,19 @@ fn mixed_texts() -> Result<Vec<String>, Error> {
         serde_json::from_str(include_str!("../../tests/data/reference_embeddings.json"))?;
     let items = reference["items"].as_array().ok_or("reference items")?;
     Ok(items.iter().filter_map(|i| i["text"].as_str().map(str::to_owned)).collect())
+}
+
+/// Each figure of an engine's rounds, the median of that figure over them.
+fn median_row(runs: Vec<Throughput>) -> Throughput {
+    let of = |f: fn(&Throughput) -> f64| median(runs.iter().map(f).collect());
+    Throughput {
+        engine: runs[0].engine.clone(),
+        threads: runs[0].threads,
+        short_ms: of(|r| r.short_ms),
+        chunk_ms: of(|r| r.chunk_ms),
+        chunk_batch_ms: of(|r| r.chunk_batch_ms),
+        mixed_ms: of(|r| r.mixed_ms),
+    }
 }
 
 /// Chunks per model call in the embed function.
@@ -129,12 +142,14 @@ fn first_embedding(dir: &str) -> Result<(), Error> {
 fn main() -> Result<(), Error> {
     let mut dir = std::env::var("PERSONALIZATION_EMBEDDING_MODEL").ok();
     let mut reps = 7usize;
+    let mut rounds = 3usize;
     let mut cold_runs = 5usize;
     let mut threads = vec![1usize, std::thread::available_parallelism().map_or(1, |n| n.get())];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--reps" => reps = args.next().ok_or("--reps N")?.parse()?,
+            "--rounds" => rounds = args.next().ok_or("--rounds N")?.parse()?,
             "--cold-runs" => cold_runs = args.next().ok_or("--cold-runs N")?.parse()?,
             "--threads" => {
                 threads = args.next().ok_or("--threads 1,2")?.split(',').map(str::parse).collect::<Result<_, _>>()?
@@ -150,14 +165,27 @@ fn main() -> Result<(), Error> {
         eprintln!("PERSONALIZATION_PYTHON is not set: the Python engines are skipped (infra/scripts/bench_venv.sh)");
     }
 
+    // The engines take turns, `rounds` times over, and each figure is the
+    // median of its rounds: this VM's speed drifts by 10-20 % over minutes,
+    // which one pass per engine would put between the engines.
     let mut rows = Vec::new();
     for &t in &threads {
-        rows.push(tract(&dir, t, reps)?);
-        if let Some(py) = &python_bin {
-            for engine in PYTHON_ENGINES {
-                rows.push(python(py, engine, &dir, t, reps)?);
+        let mut per_engine: Vec<Vec<Throughput>> = Vec::new();
+        for _ in 0..rounds {
+            let mut round = vec![tract(&dir, t, reps)?];
+            if let Some(py) = &python_bin {
+                for engine in PYTHON_ENGINES {
+                    round.push(python(py, engine, &dir, t, reps)?);
+                }
+            }
+            for (i, row) in round.into_iter().enumerate() {
+                match per_engine.get_mut(i) {
+                    Some(runs) => runs.push(row),
+                    None => per_engine.push(vec![row]),
+                }
             }
         }
+        rows.extend(per_engine.into_iter().map(median_row));
     }
     println!(
         "{:<28} {:>7} {:>13} {:>11} {:>12} {:>9} {:>14} {:>9} {:>13}",
@@ -186,7 +214,7 @@ fn main() -> Result<(), Error> {
         );
     }
     println!(
-        "(medians of {reps} after one warm-up; same inputs; onnxruntime on the same ONNX file and tokenizer.json;\n \
+        "(medians of {rounds} rounds, engines taking turns, each the median of {reps} after one warm-up; same inputs; onnxruntime on the same ONNX file and tokenizer.json;\n \
          50 mixed: tract groups by length, onnxruntime takes batches of 32 in order padded to the longest,\n \
          sentence-transformers sorts by length into batches of 32)"
     );
