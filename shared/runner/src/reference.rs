@@ -45,7 +45,10 @@ pub fn build(args: Vec<String>) -> Result<()> {
         Some(m) => m,
         None => crate::model::model_dir()?,
     };
-    let embedder = embedding::Embedder::load(&model)?.with_threads(2);
+    // The artifact must come out byte for byte the same from every build: one
+    // plan for every batch (a plan specialised for a shape may round a last
+    // bit differently, and which calls get one depends on the threads' timing).
+    let embedder = embedding::Embedder::load(&model)?.with_threads(2).with_specialised_plans(0);
     let summary = ontology::build::build_artifact(&inputs, &embedder, &out)?;
     for note in &summary.notes {
         eprintln!("build-ontology: {note}");

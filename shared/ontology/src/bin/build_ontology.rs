@@ -9,7 +9,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (inputs, model, out) = parse_args(std::env::args().skip(1))?;
     let model = model.ok_or("--model DIR is required")?;
     let started = Instant::now();
-    let embedder = embedding::Embedder::load(&model)?.with_threads(2);
+    // The artifact must come out byte for byte the same from every build: one
+    // plan for every batch (a plan specialised for a shape may round a last
+    // bit differently, and which calls get one depends on the threads' timing).
+    let embedder = embedding::Embedder::load(&model)?.with_threads(2).with_specialised_plans(0);
     let summary = build_artifact(&inputs, &embedder, &out)?;
     for note in &summary.notes {
         eprintln!("build_ontology: {note}");
