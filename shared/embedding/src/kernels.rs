@@ -507,7 +507,7 @@ struct HeadDims {
 }
 
 /// Queries per block of scores, and the padding of the key axis.
-const QUERY_BLOCK: usize = 4;
+const QUERY_BLOCK: usize = 6;
 const KEY_PAD: usize = 16;
 
 /// One head of one item into `out` (`seq × value_dim`, row-major).
@@ -595,7 +595,7 @@ fn context_portable(p: &[f32], keys: usize, seq: usize, vh: &[f32], value_dim: u
     }
 }
 
-/// [`scores_portable`]: four queries × sixteen keys in eight registers.
+/// [`scores_portable`]: six queries × sixteen keys in twelve registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
 unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores: &mut [f32]) {
@@ -604,7 +604,7 @@ unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores
     assert!(scores.len() >= QUERY_BLOCK * keys);
     let (q, k, out) = (qb.as_ptr(), kt.as_ptr(), scores.as_mut_ptr());
     for j in (0..keys).step_by(16) {
-        let mut acc = [_mm256_setzero_ps(); 8];
+        let mut acc = [_mm256_setzero_ps(); 2 * QUERY_BLOCK];
         for c in 0..key_dim {
             // SAFETY: c < key_dim and j + 16 <= keys bound every offset by the asserts.
             unsafe {
@@ -627,7 +627,7 @@ unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores
     }
 }
 
-/// [`context_portable`] for 32-wide values: two queries at a time in eight registers.
+/// [`context_portable`] for 32-wide values: three queries at a time in twelve registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
 unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &mut [f32]) {
@@ -635,25 +635,28 @@ unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &
     assert!(seq <= keys && p.len() >= QUERY_BLOCK * keys && vh.len() >= seq * 32);
     assert!(context.len() >= QUERY_BLOCK * 32);
     let (pp, v, out) = (p.as_ptr(), vh.as_ptr(), context.as_mut_ptr());
-    for r in (0..QUERY_BLOCK).step_by(2) {
-        let mut acc = [_mm256_setzero_ps(); 8];
+    for r in (0..QUERY_BLOCK).step_by(3) {
+        let mut acc = [[_mm256_setzero_ps(); 4]; 3];
         for j in 0..seq {
-            // SAFETY: j < seq bounds the value rows, r + 1 < QUERY_BLOCK the probabilities.
+            // SAFETY: j < seq bounds the value rows, r + 2 < QUERY_BLOCK the probabilities.
             unsafe {
-                let w0 = _mm256_broadcast_ss(&*pp.add(r * keys + j));
-                let w1 = _mm256_broadcast_ss(&*pp.add((r + 1) * keys + j));
+                let w = [
+                    _mm256_broadcast_ss(&*pp.add(r * keys + j)),
+                    _mm256_broadcast_ss(&*pp.add((r + 1) * keys + j)),
+                    _mm256_broadcast_ss(&*pp.add((r + 2) * keys + j)),
+                ];
                 for c in 0..4 {
                     let x = _mm256_loadu_ps(v.add(j * 32 + 8 * c));
-                    acc[c] = _mm256_fmadd_ps(w0, x, acc[c]);
-                    acc[4 + c] = _mm256_fmadd_ps(w1, x, acc[4 + c]);
+                    for q in 0..3 {
+                        acc[q][c] = _mm256_fmadd_ps(w[q], x, acc[q][c]);
+                    }
                 }
             }
         }
-        for c in 0..4 {
-            // SAFETY: r + 1 < QUERY_BLOCK rows of 32.
-            unsafe {
-                _mm256_storeu_ps(out.add(r * 32 + 8 * c), acc[c]);
-                _mm256_storeu_ps(out.add((r + 1) * 32 + 8 * c), acc[4 + c]);
+        for (q, acc) in acc.iter().enumerate() {
+            for (c, acc) in acc.iter().enumerate() {
+                // SAFETY: r + q < QUERY_BLOCK rows of 32.
+                unsafe { _mm256_storeu_ps(out.add((r + q) * 32 + 8 * c), *acc) };
             }
         }
     }
