@@ -18,6 +18,7 @@ fn main() -> TractResult<()> {
     let t = Instant::now();
     let mut typed = model.into_typed()?;
     embedding::kernels::fuse_layer_norms(&mut typed)?;
+    embedding::kernels::fuse_attention(&mut typed)?;
     let typed = typed.into_decluttered()?;
     println!("typed + decluttered: {:.0} ms, rss {:.0} MB", t.elapsed().as_secs_f64() * 1e3, rss_mb());
     let mut plans = Vec::new();

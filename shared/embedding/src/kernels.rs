@@ -647,8 +647,8 @@ unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &
                 ];
                 for c in 0..4 {
                     let x = _mm256_loadu_ps(v.add(j * 32 + 8 * c));
-                    for q in 0..3 {
-                        acc[q][c] = _mm256_fmadd_ps(w[q], x, acc[q][c]);
+                    for (row, &weight) in acc.iter_mut().zip(&w) {
+                        row[c] = _mm256_fmadd_ps(weight, x, row[c]);
                     }
                 }
             }
