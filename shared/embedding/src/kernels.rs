@@ -1,25 +1,28 @@
-//! Two ops of the optimised MiniLM graph that tract runs on slow generic paths
-//! when the batch and sequence dims are symbolic, replaced by ops of our own
-//! after `into_optimized`:
-//! - an f32 `Add` of two tensors of one shape, or with one axis of the second
-//!   broadcast (the residual adds and the attention-mask add of every layer):
-//!   tract only takes its vectorised binary paths when it can prove the tensor
-//!   holds at least 32 elements, which it cannot for `batch × sequence × 384`,
-//!   and its generic broadcasting add costs 5-13 ns per element;
-//! - a softmax over the last axis (the attention probabilities): tract's fast
-//!   kernel needs AVX2, which this CPU family does not always report, and its
-//!   fallback pays a fixed cost per row that dominates 14-token rows.
+//! Ops of our own in tract's MiniLM graph, where tract is slow on a CPU with
+//! AVX and FMA but no AVX2 (its fast exp and softmax kernels need AVX2) and
+//! with symbolic batch and sequence dims:
+//! - before optimisation, [`fuse_layer_norms`] puts one [`LayerNorm`] in
+//!   place of each nine-node layer norm the exporter writes, and
+//!   [`fuse_attention`] one [`Attention`] in place of each attention (two
+//!   batched products with a softmax between, which tract runs at about a
+//!   third of its speed on the projections);
+//! - after optimisation, [`replace_slow_ops`] puts [`FastAdd`] in place of the
+//!   f32 adds (tract only takes its vectorised binary paths when it can prove
+//!   a tensor holds at least 32 elements, which it cannot for `batch ×
+//!   sequence × 384`, and its generic broadcasting add costs 5-13 ns per
+//!   element) and [`LastAxisSoftmax`] in place of any softmax left.
 //!
-//! Both compute in place in their first input when the plan holds it alone,
-//! and are written as plain loops the compiler vectorises; the softmax's loops
-//! are compiled a second time for AVX (+FMA) and picked at run time.
+//! The element-wise ops compute in place in their first input when the plan
+//! holds it alone. The loops are compiled a second time for AVX + FMA (or
+//! written with its intrinsics) and picked at run time, with portable
+//! fallbacks.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::math::Add;
 use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
-use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
+use tract_onnx::tract_core::{args_2, as_op, op_as_typed_op, op_out_of_plan};
 
 /// `a + b` for f32 tensors where `b` has `a`'s shape, or `a`'s shape with the
 /// axis `broadcast` of length 1.
@@ -39,9 +42,7 @@ impl EvalOp for FastAdd {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        ensure!(inputs.len() == 2, "FastAdd takes two inputs");
-        let mut inputs = inputs.into_iter();
-        let (a, b) = (inputs.next().unwrap_or_else(|| unreachable!()), inputs.next().unwrap_or_else(|| unreachable!()));
+        let (a, b) = args_2!(inputs);
         let mut out = a.into_tensor();
         let shape: TVec<usize> = out.shape().into();
         let b_ram = b.try_as_plain_ram()?;
@@ -132,7 +133,7 @@ pub fn softmax_rows(data: &mut [f32], row: usize) {
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("fma") {
+    if avx_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
         unsafe { softmax_rows_avx(data, row) };
         return;
@@ -324,7 +325,7 @@ impl TypedOp for LayerNorm {
 /// Normalises each `gamma.len()`-long row of `data` in place.
 pub fn layer_norm_rows(data: &mut [f32], gamma: &[f32], beta: &[f32], epsilon: f32) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("fma") {
+    if avx_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
         unsafe { layer_norm_rows_avx(data, gamma, beta, epsilon) };
         return;
@@ -370,17 +371,29 @@ fn layer_norm_rows_portable(data: &mut [f32], gamma: &[f32], beta: &[f32], epsil
 /// divide, scale, shift) by one [`LayerNorm`]. Returns how many it replaced;
 /// a chain that does not have exactly that shape is left as it is.
 pub fn fuse_layer_norms(model: &mut TypedModel) -> TractResult<usize> {
-    let mut fused = 0;
+    // the chain's last node is `ln_out_N`, or `last_hidden_state` for the last one
+    rewrite_each(model, |model, node| {
+        let Some((x, op)) = layer_norm_chain(model, node) else { return Ok(None) };
+        TypedModelPatch::replace_single_op(model, node, &[x], op).map(Some)
+    })
+}
+
+/// Applies the patch `rewrite` makes for a node, if any, to each node in
+/// evaluation order, then drops what no longer leads to an output. Returns
+/// how many patches were applied.
+fn rewrite_each(
+    model: &mut TypedModel,
+    rewrite: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<TypedModelPatch>>,
+) -> TractResult<usize> {
+    let mut applied = 0;
     for id in model.eval_order()? {
-        // the chain's last node is `ln_out_N`, or `last_hidden_state` for the last one
-        let node = model.node(id);
-        let Some((x, op)) = layer_norm_chain(model, node) else { continue };
-        let patch = TypedModelPatch::replace_single_op(model, model.node(id), &[x], op)?;
-        patch.apply(model)?;
-        fused += 1;
+        if let Some(patch) = rewrite(model, model.node(id))? {
+            patch.apply(model)?;
+            applied += 1;
+        }
     }
     model.compact()?;
-    Ok(fused)
+    Ok(applied)
 }
 
 /// The input and the op of the chain ending at `out`, if `out` ends one.
@@ -667,18 +680,14 @@ unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &
 /// heads moved back: nodes `qk_masked`, `attn_probs`, `ctx`, `ctx_t`) by one
 /// [`Attention`] on the split projections. Returns how many it replaced.
 pub fn fuse_attention(model: &mut TypedModel) -> TractResult<usize> {
-    let mut fused = 0;
-    for id in model.eval_order()? {
-        let Some((inputs, output)) = attention_chain(model, model.node(id)) else { continue };
+    rewrite_each(model, |model, node| {
+        let Some((inputs, output)) = attention_chain(model, node) else { return Ok(None) };
         let mut patch = TypedModelPatch::default();
         let taps = inputs.iter().map(|i| patch.tap_model(model, *i)).collect::<TractResult<TVec<_>>>()?;
-        let wire = patch.wire_node(format!("{}.attention", model.node(id).name), Attention, &taps)?[0];
+        let wire = patch.wire_node(format!("{}.attention", node.name), Attention, &taps)?[0];
         patch.shunt_outside(model, output, wire)?;
-        patch.apply(model)?;
-        fused += 1;
-    }
-    model.compact()?;
-    Ok(fused)
+        Ok(Some(patch))
+    })
 }
 
 /// `[q, k, v]` (split into heads, before their axes move) and the outlet
@@ -721,11 +730,8 @@ fn attention_chain(model: &TypedModel, node: &TypedNode) -> Option<([OutletId; 3
 /// described above by [`FastAdd`] and [`LastAxisSoftmax`]. Returns how many
 /// nodes were replaced.
 pub fn replace_slow_ops(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let facts: Vec<TypedFact> = model.node_input_facts(id)?.into_iter().cloned().collect();
-        let facts: Vec<&TypedFact> = facts.iter().collect();
+    rewrite_each(model, |model, node| {
+        let facts = model.node_input_facts(node.id)?;
         let op: Option<(Box<dyn TypedOp>, Vec<OutletId>)> = if let Some(bin) = node.op_as::<TypedBinOp>() {
             if bin.0.is::<Add>() && bin.1.is_none() && facts.len() == 2 {
                 add_layout(facts[0], facts[1])
@@ -752,14 +758,8 @@ pub fn replace_slow_ops(model: &mut TypedModel) -> TractResult<usize> {
         } else {
             None
         };
-        if let Some((op, inputs)) = op {
-            let patch = TypedModelPatch::replace_single_op(model, model.node(id), &inputs, op)?;
-            patch.apply(model)?;
-            replaced += 1;
-        }
-    }
-    model.compact()?;
-    Ok(replaced)
+        op.map(|(op, inputs)| TypedModelPatch::replace_single_op(model, node, &inputs, op)).transpose()
+    })
 }
 
 /// `Some(None)` when `b` has `a`'s shape, `Some(Some(axis))` when it has

@@ -42,7 +42,7 @@ pub enum EmbedError {
 /// holds its own packed weights (about 45 MB, `examples/plan_cost.rs`).
 pub const SPECIALISED_PLANS: usize = 4;
 /// Calls with one shape before a plan is optimised for it: a shape seen once
-/// is not worth the 20-40 ms an optimisation takes.
+/// is not worth the 25-70 ms an optimisation takes.
 const SPECIALISE_AFTER: u32 = 2;
 
 /// all-MiniLM-L6-v2, loaded and optimised once.
