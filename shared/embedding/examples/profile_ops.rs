@@ -1,7 +1,8 @@
 //! Where tract spends its time on one input shape: total per op kind (or per
 //! node with `BY_NODE=1`), summed over `REPS` runs after a warm-up, single
 //! threaded unless `THREADS=n`. The graph is the embedder's (our kernels in
-//! it) unless `TRACT_ONLY=1` (tract's ops alone) or `NO_ATTENTION=1`;
+//! it) unless `TRACT_ONLY=1` (tract's ops alone), `NO_ATTENTION=1` or `TRACT_MATMUL=1`
+//! (tract's products for the projections);
 //! `CONCRETE=1` optimises for the fixed shape instead of symbolic
 //! `batch`/`sequence` dims (`CONCRETE=sequence`: the length only); `DUMP=` and
 //! `DUMP_TYPED=` print the nodes whose names contain a pattern. Found, for
@@ -56,6 +57,10 @@ fn main() -> TractResult<()> {
             let n = embedding::kernels::fuse_attention(&mut typed)?;
             println!("{n} attentions fused");
         }
+        if std::env::var("TRACT_MATMUL").is_err() {
+            let n = embedding::linear::fuse_linears(&mut typed)?;
+            println!("{n} projections fused");
+        }
     }
     // CONCRETE=1: optimise for this shape; CONCRETE=sequence: for this length, any batch
     if let Ok(which) = std::env::var("CONCRETE") {
@@ -70,6 +75,8 @@ fn main() -> TractResult<()> {
     if std::env::var("TRACT_ONLY").is_err() {
         let n = embedding::kernels::replace_slow_ops(&mut optimized)?;
         println!("{n} nodes replaced by our kernels");
+        let n = embedding::linear::fuse_epilogues(&mut optimized)?;
+        println!("{n} GELUs and residual adds folded into projections");
     }
     if let Ok(pat) = std::env::var("DUMP") {
         for node in optimized.nodes() {

@@ -4,6 +4,7 @@
 //! by `infra/scripts/setup_model.sh`; load it once per process.
 
 pub mod kernels;
+pub mod linear;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,8 +73,12 @@ pub struct OwnKernels {
     pub layer_norms: usize,
     /// Attentions (both products and the softmax of every head) fused (6).
     pub attentions: usize,
+    /// Projections (`x·W + b`) run by [`linear::Linear`] (36).
+    pub linears: usize,
     /// f32 adds (and any softmax outside an attention) taken off tract's generic paths.
     pub adds_and_softmaxes: usize,
+    /// GELUs (6) and residual adds (12) done by the projection before them.
+    pub epilogues: usize,
 }
 
 /// Plans optimised for one shape, for the shapes the embedder is called with
@@ -134,8 +139,13 @@ impl Embedder {
                 let mut graph = m.into_typed()?;
                 let layer_norms = kernels::fuse_layer_norms(&mut graph)?;
                 let attentions = kernels::fuse_attention(&mut graph)?;
-                let (model, adds_and_softmaxes) = optimise(graph.clone())?;
-                Ok((model, graph, OwnKernels { layer_norms, attentions, adds_and_softmaxes }))
+                let linears = if std::env::var_os("PERSONALIZATION_TRACT_MATMUL").is_some() {
+                    0
+                } else {
+                    linear::fuse_linears(&mut graph)?
+                };
+                let (model, (adds_and_softmaxes, epilogues)) = optimise(graph.clone())?;
+                Ok((model, graph, OwnKernels { layer_norms, attentions, linears, adds_and_softmaxes, epilogues }))
             })
             .map_err(|e| fail(format!("model.onnx: {e}")))?;
         let (model, graph, kernels) = model;
@@ -371,11 +381,13 @@ impl Embedder {
     }
 }
 
-/// Optimises `graph` and swaps in our element-wise kernels; the number swapped.
-fn optimise(graph: TypedModel) -> TractResult<(Arc<TypedRunnableModel>, usize)> {
+/// Optimises `graph`, swaps in our element-wise kernels and folds GELUs and
+/// residual adds into the projections; the numbers swapped and folded.
+fn optimise(graph: TypedModel) -> TractResult<(Arc<TypedRunnableModel>, (usize, usize))> {
     let mut model = graph.into_optimized()?;
     let replaced = kernels::replace_slow_ops(&mut model)?;
-    Ok((model.into_runnable()?, replaced))
+    let folded = linear::fuse_epilogues(&mut model)?;
+    Ok((model.into_runnable()?, (replaced, folded)))
 }
 
 fn executor(threads: usize) -> Executor {
