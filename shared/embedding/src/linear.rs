@@ -3,11 +3,14 @@
 //!
 //! `W` is packed once, at load, into panels of 16 columns (each panel `k`
 //! rows of 16 contiguous floats, the last one zero-padded). A call walks the
-//! rows six at a time and, for each six, every panel of a group that fits in
-//! the core's L2 cache, so the six rows stay in L1 while the panels stream
-//! from L2; one 6 × 16 tile is twelve AVX registers of FMAs over the whole of
-//! `k`. Row tiles are shared between the executor's threads, so one lone
-//! input uses every thread (tract splits its products less evenly).
+//! rows a tile at a time and, for each tile, every panel of a group that fits
+//! in the core's L2 cache, so the tile's rows stay in L1 while the panels
+//! stream from L2. A tile is 6 rows × 16 columns in twelve AVX registers, or
+//! 12 × 16 in twelve AVX-512 registers where the CPU has AVX-512F, each
+//! accumulating over the whole of `k`. Row tiles are shared between the
+//! executor's threads, so one lone input uses every thread. The GELU or the
+//! residual add that follows a projection is done on each tile as it is
+//! stored ([`fuse_epilogues`]).
 
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -17,8 +20,11 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math::Add;
 use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
-/// Rows per tile.
+/// Rows per tile with AVX (twelve 256-bit accumulators).
 const MR: usize = 6;
+/// Rows per tile with AVX-512 (twelve 512-bit accumulators); also the row
+/// granularity at which threads split the work, a multiple of both.
+const MR_512: usize = 12;
 /// Columns per panel (and per tile).
 const NR: usize = 16;
 /// Bytes of `W` panels one row tile walks before the next tile starts (a
@@ -78,41 +84,104 @@ impl PackedWeights {
         assert!(then.residual.is_none_or(|r| r.len() == out.len()), "linear: residual of another shape");
         let count = n.div_ceil(NR);
         let group = (L2_PANELS_BYTES / (k.max(1) * NR * 4)).clamp(1, count);
-        #[cfg(target_arch = "x86_64")]
-        let avx = crate::kernels::avx_fma();
-        let mut tile = [0f32; MR * NR];
+        let kernel = Kernel::detect();
+        let mr = kernel.rows();
+        let mut tile = [[0f32; NR]; MR_512];
         for first in (0..count).step_by(group) {
-            for r0 in (0..rows).step_by(MR) {
-                let live = MR.min(rows - r0);
+            for r0 in (0..rows).step_by(mr) {
+                let live = mr.min(rows - r0);
                 // rows past the end repeat the tile's first one; their results are dropped
-                let row_at: [usize; MR] = std::array::from_fn(|r| (r0 + if r < live { r } else { 0 }) * k);
+                let row_at: [usize; MR_512] = std::array::from_fn(|r| (r0 + if r < live { r } else { 0 }) * k);
                 for p in first..(first + group).min(count) {
                     let panel = &self.panels[p * k * NR..(p + 1) * k * NR];
-                    #[cfg(target_arch = "x86_64")]
-                    if avx {
-                        // SAFETY: the CPU has AVX and FMA; the bounds are checked inside.
-                        unsafe { tile_avx(x, row_at, k, panel, &mut tile) };
-                    } else {
-                        tile_portable(x, row_at, k, panel, &mut tile);
-                    }
-                    #[cfg(not(target_arch = "x86_64"))]
-                    tile_portable(x, row_at, k, panel, &mut tile);
+                    kernel.tile(x, &row_at, k, panel, &mut tile);
                     let cols = NR.min(n - p * NR);
                     let bias = &self.bias[p * NR..(p + 1) * NR];
-                    for (r, acc) in tile.chunks_exact_mut(NR).take(live).enumerate() {
+                    for (r, acc) in tile.iter_mut().take(live).enumerate() {
                         let at = (r0 + r) * n + p * NR;
                         let residual = then.residual.map(|res| &res[at..at + cols]);
-                        #[cfg(target_arch = "x86_64")]
-                        if avx {
-                            // SAFETY: as above.
-                            unsafe { finish_avx(acc, bias, then.gelu, residual, &mut out[at..at + cols]) };
-                            continue;
-                        }
-                        finish_portable(acc, bias, then.gelu, residual, &mut out[at..at + cols]);
+                        kernel.finish(acc, bias, then.gelu, residual, &mut out[at..at + cols]);
                     }
                 }
             }
         }
+    }
+}
+
+/// The tile kernel this CPU runs, probed once per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernel {
+    /// The widest kernel this CPU runs, or the one `PERSONALIZATION_LINEAR_KERNEL`
+    /// names (`portable` or `avx`, to compare them on one machine); probed once.
+    fn detect() -> Self {
+        static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *KERNEL.get_or_init(|| {
+            let asked = std::env::var("PERSONALIZATION_LINEAR_KERNEL").unwrap_or_default();
+            Kernel::widest().into_iter().find(|k| asked.is_empty() || k.name() == asked).unwrap_or(Kernel::Portable)
+        })
+    }
+
+    /// The kernels this CPU runs, widest first.
+    fn widest() -> Vec<Self> {
+        let mut kernels = vec![Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::avx_fma() {
+            kernels.insert(0, Kernel::Avx);
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                kernels.insert(0, Kernel::Avx512);
+            }
+        }
+        kernels
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx => "avx",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => "avx512",
+        }
+    }
+
+    /// Rows of `x` per tile.
+    fn rows(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => MR_512,
+            _ => MR,
+        }
+    }
+
+    /// The first [`Self::rows`] rows of `tile`, from the rows of `x` at `row_at`.
+    fn tile(self, x: &[f32], row_at: &[usize; MR_512], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+        let six: &[usize; MR] = row_at[..MR].try_into().expect("twelve rows hold six");
+        match self {
+            Kernel::Portable => tile_portable(x, six, k, panel, tile),
+            // SAFETY: detect() saw AVX and FMA; the kernel checks its bounds.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx => unsafe { tile_avx(x, six, k, panel, tile) },
+            // SAFETY: detect() saw AVX-512F; the kernel checks its bounds.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe { tile_avx512(x, row_at, k, panel, tile) },
+        }
+    }
+
+    fn finish(self, acc: &mut [f32; NR], bias: &[f32], gelu: bool, residual: Option<&[f32]>, out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self != Kernel::Portable {
+            // SAFETY: detect() saw AVX and FMA.
+            return unsafe { finish_avx(acc, bias, gelu, residual, out) };
+        }
+        finish_portable(acc, bias, gelu, residual, out)
     }
 }
 
@@ -173,11 +242,11 @@ fn gelu_scalar(x: f32) -> f32 {
     0.5 * x * (1.0 + crate::kernels::erf_scalar(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
-/// `tile[r][j] = Σ_c x[row_at[r] + c] · panel[c][j]`.
-fn tile_portable(x: &[f32], row_at: [usize; MR], k: usize, panel: &[f32], tile: &mut [f32; MR * NR]) {
-    tile.fill(0.0);
-    for (r, acc) in tile.chunks_exact_mut(NR).enumerate() {
-        for (&a, b) in x[row_at[r]..row_at[r] + k].iter().zip(panel.chunks_exact(NR)) {
+/// `tile[r][j] = Σ_c x[row_at[r] + c] · panel[c][j]` for the first six rows.
+fn tile_portable(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+    for (acc, &at) in tile.iter_mut().zip(row_at) {
+        acc.fill(0.0);
+        for (&a, b) in x[at..at + k].iter().zip(panel.chunks_exact(NR)) {
             for (o, &w) in acc.iter_mut().zip(b) {
                 *o += a * w;
             }
@@ -189,7 +258,7 @@ fn tile_portable(x: &[f32], row_at: [usize; MR], k: usize, panel: &[f32], tile: 
 /// per step of `k`, twelve FMAs.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
-unsafe fn tile_avx(x: &[f32], row_at: [usize; MR], k: usize, panel: &[f32], tile: &mut [f32; MR * NR]) {
+unsafe fn tile_avx(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
     use std::arch::x86_64::*;
     assert!(panel.len() >= k * NR && row_at.iter().all(|&at| at + k <= x.len()));
     let rows: [*const f32; MR] = std::array::from_fn(|r| x[row_at[r]..].as_ptr());
@@ -207,10 +276,37 @@ unsafe fn tile_avx(x: &[f32], row_at: [usize; MR], k: usize, panel: &[f32], tile
             }
         }
     }
-    let out = tile.as_mut_ptr();
-    for (i, v) in acc.iter().enumerate() {
-        // SAFETY: 12 vectors of 8 fill the 96-float tile.
-        unsafe { _mm256_storeu_ps(out.add(8 * i), *v) };
+    for (r, out) in tile.iter_mut().take(MR).enumerate() {
+        // SAFETY: two vectors of 8 fill a row of 16.
+        unsafe {
+            _mm256_storeu_ps(out.as_mut_ptr(), acc[2 * r]);
+            _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[2 * r + 1]);
+        }
+    }
+}
+
+/// The whole tile, twelve rows, in twelve 512-bit registers: one panel load
+/// and twelve broadcasts per step of `k`, twelve FMAs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_avx512(x: &[f32], row_at: &[usize; MR_512], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+    use std::arch::x86_64::*;
+    assert!(panel.len() >= k * NR && row_at.iter().all(|&at| at + k <= x.len()));
+    let rows: [*const f32; MR_512] = std::array::from_fn(|r| x[row_at[r]..].as_ptr());
+    let w = panel.as_ptr();
+    let mut acc = [_mm512_setzero_ps(); MR_512];
+    for c in 0..k {
+        // SAFETY: c < k, and every row has k floats from its start (asserted).
+        unsafe {
+            let w0 = _mm512_loadu_ps(w.add(c * NR));
+            for r in 0..MR_512 {
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(*rows[r].add(c)), w0, acc[r]);
+            }
+        }
+    }
+    for (out, v) in tile.iter_mut().zip(acc) {
+        // SAFETY: one vector of 16 fills a row.
+        unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) };
     }
 }
 
@@ -257,17 +353,22 @@ impl EvalOp for Linear {
         let residual_ram = inputs.get(1).map(|r| r.try_as_plain_ram()).transpose()?;
         let residual = residual_ram.as_ref().map(|r| r.as_slice::<f32>()).transpose()?;
         ensure!(residual.is_none_or(|r| r.len() == rows * n), "Linear: residual of {:?}", inputs[1].shape());
-        let mut out = vec![0f32; rows * n];
+        // whole tiles of rows, so that the threads' chunks are whole tiles; the padding is cut off after
+        let mut out = vec![0f32; rows.div_ceil(MR_512) * MR_512 * n];
         if rows > 0 && n > 0 {
             let work = rows * k * n / 64;
-            tract_linalg::multithread::par_chunks_mut(&mut out, MR * n, work, |first_tile, chunk| {
-                let (r0, r1) = (first_tile * MR, first_tile * MR + chunk.len() / n);
-                let then = Epilogue { gelu: self.gelu, residual: residual.map(|r| &r[r0 * n..r1 * n]) };
-                self.weights.apply_then(&x[r0 * k..r1 * k], chunk, then);
+            tract_linalg::multithread::par_chunks_mut(&mut out, MR_512 * n, work, |first_tile, chunk| {
+                let r0 = first_tile * MR_512;
+                let r1 = (r0 + chunk.len() / n).min(rows);
+                if r1 > r0 {
+                    let then = Epilogue { gelu: self.gelu, residual: residual.map(|r| &r[r0 * n..r1 * n]) };
+                    self.weights.apply_then(&x[r0 * k..r1 * k], &mut chunk[..(r1 - r0) * n], then);
+                }
                 Ok(())
             })?;
         }
-        Ok(tvec!(Tensor::from_shape(&shape, &out)?.into_tvalue()))
+        out.truncate(rows * n);
+        Ok(tvec!(tract_ndarray::ArrayD::from_shape_vec(&*shape, out)?.into_tensor().into_tvalue()))
     }
 }
 
@@ -399,16 +500,20 @@ mod tests {
                 let tolerance = 1e-5 * (k as f32).sqrt().max(1.0);
                 assert!((g - want).abs() < tolerance, "{rows}×{k}·{k}×{n}, element {i}: {g} vs {want}");
             }
-            // the portable tiles give the same sums
-            let row_at: [usize; MR] = std::array::from_fn(|r| r.min(rows - 1) * k);
-            let (mut a, mut b) = ([0f32; MR * NR], [0f32; MR * NR]);
-            tile_portable(&x, row_at, k, &packed.panels[..k * NR], &mut a);
-            #[cfg(target_arch = "x86_64")]
-            if crate::kernels::avx_fma() {
-                // SAFETY: the CPU has AVX and FMA.
-                unsafe { tile_avx(&x, row_at, k, &packed.panels[..k * NR], &mut b) };
-                for (p, q) in a.iter().zip(&b) {
-                    assert!((p - q).abs() < 1e-4, "{rows}×{k}: portable {p}, AVX {q}");
+            // every kernel this CPU has gives the same sums, on every row of its tile
+            let row_at: [usize; MR_512] = std::array::from_fn(|r| r.min(rows - 1) * k);
+            let panel = &packed.panels[..k * NR];
+            let want: Vec<[f32; NR]> = row_at
+                .iter()
+                .map(|&at| std::array::from_fn(|j| (0..k).map(|c| x[at + c] * panel[c * NR + j]).sum()))
+                .collect();
+            for kernel in Kernel::widest() {
+                let mut got = [[f32::NAN; NR]; MR_512];
+                kernel.tile(&x, &row_at, k, panel, &mut got);
+                for (r, (p, q)) in want.iter().zip(&got).take(kernel.rows()).enumerate() {
+                    for (p, q) in p.iter().zip(q) {
+                        assert!((p - q).abs() < 1e-4, "{rows}×{k}, {kernel:?} row {r}: textbook {p}, got {q}");
+                    }
                 }
             }
             // the op gives the same, through tract
