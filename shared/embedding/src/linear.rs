@@ -6,8 +6,8 @@
 //! rows a tile at a time and, for each tile, every panel of a group that fits
 //! in the core's L2 cache, so the tile's rows stay in L1 while the panels
 //! stream from L2. A tile is 6 rows × 16 columns in twelve AVX registers, or
-//! 12 × 16 in twelve AVX-512 registers where the CPU has AVX-512F, each
-//! accumulating over the whole of `k`. Row tiles are shared between the
+//! 12 rows × two panels (32 columns) in 24 AVX-512 registers where the CPU
+//! has AVX-512F, each accumulating over the whole of `k`. Row tiles are shared between the
 //! executor's threads, so one lone input uses every thread. The GELU or the
 //! residual add that follows a projection is done on each tile as it is
 //! stored ([`fuse_epilogues`]).
@@ -22,11 +22,13 @@ use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
 /// Rows per tile with AVX (twelve 256-bit accumulators).
 const MR: usize = 6;
-/// Rows per tile with AVX-512 (twelve 512-bit accumulators); also the row
+/// Rows per tile with AVX-512 (twelve 512-bit accumulators a panel); also the row
 /// granularity at which threads split the work, a multiple of both.
 const MR_512: usize = 12;
 /// Columns per panel (and per tile).
 const NR: usize = 16;
+/// The most panels a kernel does at once.
+const PANELS: usize = 4;
 /// Bytes of `W` panels one row tile walks before the next tile starts (a
 /// share of a 512 KB L2).
 const L2_PANELS_BYTES: usize = 192 * 1024;
@@ -83,30 +85,39 @@ impl PackedWeights {
         assert!(x.len() == rows * k && out.len() == rows * n, "linear: {} inputs, {} outputs", x.len(), out.len());
         assert!(then.residual.is_none_or(|r| r.len() == out.len()), "linear: residual of another shape");
         let count = n.div_ceil(NR);
-        let group = (L2_PANELS_BYTES / (k.max(1) * NR * 4)).clamp(1, count);
         let kernel = Kernel::detect();
-        let mr = kernel.rows();
-        let mut tile = [[0f32; NR]; MR_512];
+        let (mr, step) = (kernel.rows(), kernel.panels());
+        // a whole number of the kernel's panel steps, at least one
+        let group = (L2_PANELS_BYTES / (k.max(1) * NR * 4)).max(1).next_multiple_of(step).min(count);
+        let mut tiles = [[[0f32; NR]; MR_512]; PANELS];
         for first in (0..count).step_by(group) {
+            let end = (first + group).min(count);
             for r0 in (0..rows).step_by(mr) {
                 let live = mr.min(rows - r0);
                 // rows past the end repeat the tile's first one; their results are dropped
                 let row_at: [usize; MR_512] = std::array::from_fn(|r| (r0 + if r < live { r } else { 0 }) * k);
-                for p in first..(first + group).min(count) {
-                    let panel = &self.panels[p * k * NR..(p + 1) * k * NR];
-                    kernel.tile(x, &row_at, k, panel, &mut tile);
-                    let cols = NR.min(n - p * NR);
-                    let bias = &self.bias[p * NR..(p + 1) * NR];
-                    for (r, acc) in tile.iter_mut().take(live).enumerate() {
-                        let at = (r0 + r) * n + p * NR;
-                        let residual = then.residual.map(|res| &res[at..at + cols]);
-                        kernel.finish(acc, bias, then.gelu, residual, &mut out[at..at + cols]);
+                let mut p = first;
+                while p < end {
+                    let done = kernel.tile(x, &row_at, k, &self.panels[p * k * NR..end * k * NR], &mut tiles);
+                    for (q, tile) in tiles.iter_mut().take(done).enumerate() {
+                        let col = (p + q) * NR;
+                        let cols = NR.min(n - col);
+                        let bias = &self.bias[col..col + NR];
+                        for (r, acc) in tile.iter_mut().take(live).enumerate() {
+                            let at = (r0 + r) * n + col;
+                            let residual = then.residual.map(|res| &res[at..at + cols]);
+                            kernel.finish(acc, bias, then.gelu, residual, &mut out[at..at + cols]);
+                        }
                     }
+                    p += done;
                 }
             }
         }
     }
 }
+
+/// One tile of sums: rows × the 16 columns of one panel.
+type Tile = [[f32; NR]; MR_512];
 
 /// The tile kernel this CPU runs, probed once per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +125,15 @@ enum Kernel {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx,
+    /// Twelve rows × one panel.
+    #[cfg(target_arch = "x86_64")]
+    Avx512x1,
+    /// Twelve rows × two panels.
     #[cfg(target_arch = "x86_64")]
     Avx512,
+    /// Six rows × four panels.
+    #[cfg(target_arch = "x86_64")]
+    Avx512x4,
 }
 
 impl Kernel {
@@ -136,7 +154,7 @@ impl Kernel {
         if crate::kernels::avx_fma() {
             kernels.insert(0, Kernel::Avx);
             if std::arch::is_x86_feature_detected!("avx512f") {
-                kernels.insert(0, Kernel::Avx512);
+                kernels.splice(0..0, [Kernel::Avx512, Kernel::Avx512x4, Kernel::Avx512x1]);
             }
         }
         kernels
@@ -149,6 +167,10 @@ impl Kernel {
             Kernel::Avx => "avx",
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => "avx512",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512x4 => "avx512x4",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512x1 => "avx512x1",
         }
     }
 
@@ -156,23 +178,46 @@ impl Kernel {
     fn rows(self) -> usize {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => MR_512,
+            Kernel::Avx512 | Kernel::Avx512x1 => MR_512,
             _ => MR,
         }
     }
 
-    /// The first [`Self::rows`] rows of `tile`, from the rows of `x` at `row_at`.
-    fn tile(self, x: &[f32], row_at: &[usize; MR_512], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
-        let six: &[usize; MR] = row_at[..MR].try_into().expect("twelve rows hold six");
+    /// Panels per tile: the AVX-512 kernels do two or four at once, so that
+    /// each broadcast of `x` feeds as many FMAs.
+    fn panels(self) -> usize {
         match self {
-            Kernel::Portable => tile_portable(x, six, k, panel, tile),
-            // SAFETY: detect() saw AVX and FMA; the kernel checks its bounds.
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx => unsafe { tile_avx(x, six, k, panel, tile) },
-            // SAFETY: detect() saw AVX-512F; the kernel checks its bounds.
+            Kernel::Avx512 => 2,
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => unsafe { tile_avx512(x, row_at, k, panel, tile) },
+            Kernel::Avx512x4 => 4,
+            _ => 1,
         }
+    }
+
+    /// The first [`Self::rows`] rows of the tiles of the first [`Self::panels`]
+    /// panels of `panels` (of one if it holds fewer), from the rows of `x` at
+    /// `row_at`; returns how many panels it did.
+    fn tile(self, x: &[f32], row_at: &[usize; MR_512], k: usize, panels: &[f32], tiles: &mut [Tile; PANELS]) -> usize {
+        let whole = panels.len() / (k * NR).max(1);
+        assert!(whole > 0, "linear: no whole panel in {} floats", panels.len());
+        let done = if whole >= self.panels() { self.panels() } else { 1 };
+        let six: &[usize; MR] = row_at[..MR].try_into().expect("twelve rows hold six");
+        // SAFETY (the unsafe arms): detect() saw AVX and FMA, or AVX-512F; the kernels check their bounds.
+        match (self, done) {
+            (Kernel::Portable, _) => tile_portable(x, six, k, panels, &mut tiles[0]),
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::Avx, _) => unsafe { tile_avx(x, six, k, panels, &mut tiles[0]) },
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::Avx512, 2) => unsafe { tile_avx512::<MR_512, 2>(x, row_at, k, panels, tiles) },
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::Avx512x4, 4) => unsafe { tile_avx512::<MR, 4>(x, row_at, k, panels, tiles) },
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::Avx512x4, _) => unsafe { tile_avx512::<MR, 1>(x, row_at, k, panels, tiles) },
+            #[cfg(target_arch = "x86_64")]
+            (Kernel::Avx512 | Kernel::Avx512x1, _) => unsafe { tile_avx512::<MR_512, 1>(x, row_at, k, panels, tiles) },
+        }
+        done
     }
 
     fn finish(self, acc: &mut [f32; NR], bias: &[f32], gelu: bool, residual: Option<&[f32]>, out: &mut [f32]) {
@@ -243,7 +288,7 @@ fn gelu_scalar(x: f32) -> f32 {
 }
 
 /// `tile[r][j] = Σ_c x[row_at[r] + c] · panel[c][j]` for the first six rows.
-fn tile_portable(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+fn tile_portable(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut Tile) {
     for (acc, &at) in tile.iter_mut().zip(row_at) {
         acc.fill(0.0);
         for (&a, b) in x[at..at + k].iter().zip(panel.chunks_exact(NR)) {
@@ -258,7 +303,7 @@ fn tile_portable(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile:
 /// per step of `k`, twelve FMAs.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
-unsafe fn tile_avx(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+unsafe fn tile_avx(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], tile: &mut Tile) {
     use std::arch::x86_64::*;
     assert!(panel.len() >= k * NR && row_at.iter().all(|&at| at + k <= x.len()));
     let rows: [*const f32; MR] = std::array::from_fn(|r| x[row_at[r]..].as_ptr());
@@ -285,28 +330,51 @@ unsafe fn tile_avx(x: &[f32], row_at: &[usize; MR], k: usize, panel: &[f32], til
     }
 }
 
-/// The whole tile, twelve rows, in twelve 512-bit registers: one panel load
-/// and twelve broadcasts per step of `k`, twelve FMAs.
+/// `R` rows × `P` panels (`16·P` columns) of tiles in `R·P` AVX-512
+/// registers: `P` panel loads and `R` broadcasts per step of `k`, `R·P` FMAs.
+/// With one panel (twelve rows) the loads bound it; two panels halve the loads
+/// per FMA, four (six rows) cut them to 10 per 24.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile_avx512(x: &[f32], row_at: &[usize; MR_512], k: usize, panel: &[f32], tile: &mut [[f32; NR]; MR_512]) {
+unsafe fn tile_avx512<const R: usize, const P: usize>(
+    x: &[f32],
+    row_at: &[usize; MR_512],
+    k: usize,
+    panels: &[f32],
+    tiles: &mut [Tile; PANELS],
+) {
     use std::arch::x86_64::*;
-    assert!(panel.len() >= k * NR && row_at.iter().all(|&at| at + k <= x.len()));
-    let rows: [*const f32; MR_512] = std::array::from_fn(|r| x[row_at[r]..].as_ptr());
-    let w = panel.as_ptr();
-    let mut acc = [_mm512_setzero_ps(); MR_512];
+    assert!(R <= MR_512 && P <= PANELS && panels.len() >= P * k * NR);
+    assert!(row_at[..R].iter().all(|&at| at + k <= x.len()));
+    let mut rows = [x.as_ptr(); R];
+    for (row, &at) in rows.iter_mut().zip(row_at) {
+        *row = x[at..].as_ptr();
+    }
+    let mut w = [panels.as_ptr(); P];
+    for (p, w) in w.iter_mut().enumerate() {
+        *w = panels[p * k * NR..].as_ptr();
+    }
+    let mut acc = [[_mm512_setzero_ps(); P]; R];
+    let mut b = [_mm512_setzero_ps(); P];
     for c in 0..k {
-        // SAFETY: c < k, and every row has k floats from its start (asserted).
+        // SAFETY: c < k, every panel holds k rows of 16, and every row of x has k floats (asserted).
         unsafe {
-            let w0 = _mm512_loadu_ps(w.add(c * NR));
-            for r in 0..MR_512 {
-                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(*rows[r].add(c)), w0, acc[r]);
+            for (b, w) in b.iter_mut().zip(&w) {
+                *b = _mm512_loadu_ps(w.add(c * NR));
+            }
+            for (acc, row) in acc.iter_mut().zip(&rows) {
+                let a = _mm512_set1_ps(*row.add(c));
+                for (acc, b) in acc.iter_mut().zip(&b) {
+                    *acc = _mm512_fmadd_ps(a, *b, *acc);
+                }
             }
         }
     }
-    for (out, v) in tile.iter_mut().zip(acc) {
-        // SAFETY: one vector of 16 fills a row.
-        unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) };
+    for (r, acc) in acc.iter().enumerate() {
+        for (tile, v) in tiles.iter_mut().zip(acc) {
+            // SAFETY: one vector of 16 fills a row of a tile.
+            unsafe { _mm512_storeu_ps(tile[r].as_mut_ptr(), *v) };
+        }
     }
 }
 
@@ -500,19 +568,27 @@ mod tests {
                 let tolerance = 1e-5 * (k as f32).sqrt().max(1.0);
                 assert!((g - want).abs() < tolerance, "{rows}×{k}·{k}×{n}, element {i}: {g} vs {want}");
             }
-            // every kernel this CPU has gives the same sums, on every row of its tile
+            // every kernel this CPU has gives the same sums, on every row and panel of its tiles
             let row_at: [usize; MR_512] = std::array::from_fn(|r| r.min(rows - 1) * k);
-            let panel = &packed.panels[..k * NR];
-            let want: Vec<[f32; NR]> = row_at
-                .iter()
-                .map(|&at| std::array::from_fn(|j| (0..k).map(|c| x[at + c] * panel[c * NR + j]).sum()))
+            let panels = &packed.panels[..packed.panels.len().min(PANELS * k * NR)];
+            let want: Vec<Tile> = panels
+                .chunks_exact(k * NR)
+                .map(|panel| {
+                    std::array::from_fn(|r| {
+                        std::array::from_fn(|j| (0..k).map(|c| x[row_at[r] + c] * panel[c * NR + j]).sum())
+                    })
+                })
                 .collect();
             for kernel in Kernel::widest() {
-                let mut got = [[f32::NAN; NR]; MR_512];
-                kernel.tile(&x, &row_at, k, panel, &mut got);
-                for (r, (p, q)) in want.iter().zip(&got).take(kernel.rows()).enumerate() {
-                    for (p, q) in p.iter().zip(q) {
-                        assert!((p - q).abs() < 1e-4, "{rows}×{k}, {kernel:?} row {r}: textbook {p}, got {q}");
+                let mut got = [[[f32::NAN; NR]; MR_512]; PANELS];
+                let done = kernel.tile(&x, &row_at, k, panels, &mut got);
+                let whole = if want.len() >= kernel.panels() { kernel.panels() } else { 1 };
+                assert_eq!(done, whole, "{kernel:?} did {done} panels of {}", want.len());
+                for (q, (want, got)) in want.iter().zip(&got).take(done).enumerate() {
+                    for (r, (p, g)) in want.iter().zip(got).take(kernel.rows()).enumerate() {
+                        for (p, g) in p.iter().zip(g) {
+                            assert!((p - g).abs() < 1e-4, "{rows}×{k}, {kernel:?} panel {q} row {r}: {p} vs {g}");
+                        }
                     }
                 }
             }
