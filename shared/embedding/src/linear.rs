@@ -30,7 +30,7 @@ const NR: usize = 16;
 /// The most panels a kernel does at once.
 const PANELS: usize = 4;
 /// Bytes of `W` panels one row tile walks before the next tile starts (a
-/// share of a 512 KB L2).
+/// share of a 512 KB L2), rounded up to a whole step of the kernel's panels.
 const L2_PANELS_BYTES: usize = 192 * 1024;
 
 /// `W` (`k × n`) and `b` (`n`), packed for the kernel.
@@ -138,7 +138,7 @@ enum Kernel {
 
 impl Kernel {
     /// The widest kernel this CPU runs, or the one `PERSONALIZATION_LINEAR_KERNEL`
-    /// names (`portable` or `avx`, to compare them on one machine); probed once.
+    /// names ([`Self::name`], to compare them on one machine); probed once.
     fn detect() -> Self {
         static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
         *KERNEL.get_or_init(|| {
