@@ -492,7 +492,7 @@ fn layer_norm_chain(model: &TypedModel, out: &TypedNode) -> Option<(OutletId, La
 /// key column). tract runs this as two batched matrix products with a
 /// softmax and packing between them, at about a third of its speed on the
 /// projections; here each head is done in one pass with its keys and values
-/// in cache, heads shared between the executor's threads.
+/// in cache, the query rows split between the executor's threads.
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub struct Attention;
 
@@ -521,26 +521,25 @@ impl EvalOp for Attention {
         let dims = HeadDims { seq, heads, key_dim, value_dim };
         let (q_ram, k_ram, v_ram) = (q.try_as_plain_ram()?, k.try_as_plain_ram()?, v.try_as_plain_ram()?);
         let (q, k, v) = (q_ram.as_slice::<f32>()?, k_ram.as_slice::<f32>()?, v_ram.as_slice::<f32>()?);
-        // one contiguous run per (item, head), written in parallel, then put in place
-        let per_head = seq * value_dim;
-        let mut by_head = vec![0f32; batch * heads * per_head];
-        if per_head > 0 {
-            let work = batch * heads * seq * seq * (key_dim + value_dim);
-            tract_linalg::multithread::par_chunks_mut(&mut by_head, per_head, work, |first, chunk| {
-                for (n, out) in chunk.chunks_exact_mut(per_head).enumerate() {
-                    let index = first + n;
-                    attend(q, k, v, dims, index / heads, index % heads, out);
+        // the threads share the query rows, each doing every head of its rows,
+        // which are one contiguous run of the output
+        let row = heads * value_dim;
+        let mut out = vec![0f32; batch * seq * row];
+        if row > 0 {
+            let macs = batch * heads * seq * seq * (key_dim + value_dim);
+            crate::linear::split_rows(&mut out, row, batch * seq, macs, |first, chunk| {
+                let end = first + chunk.len() / row;
+                let mut at = first;
+                while at < end {
+                    let item = at / seq;
+                    let stop = end.min((item + 1) * seq);
+                    let rows = &mut chunk[(at - first) * row..(stop - first) * row];
+                    for head in 0..heads {
+                        attend(q, k, v, dims, item, head, at - item * seq..stop - item * seq, rows);
+                    }
+                    at = stop;
                 }
-                Ok(())
-            })?;
-        }
-        let mut out = vec![0f32; batch * seq * heads * value_dim];
-        for (index, head) in by_head.chunks_exact(per_head.max(1)).enumerate() {
-            let (item, h) = (index / heads, index % heads);
-            for (i, row) in head.chunks_exact(value_dim.max(1)).enumerate() {
-                let at = ((item * seq + i) * heads + h) * value_dim;
-                out[at..at + value_dim].copy_from_slice(row);
-            }
+            });
         }
         Ok(tvec!(Tensor::from_shape(&[batch, seq, heads, value_dim], &out)?.into_tvalue()))
     }
@@ -568,28 +567,42 @@ struct HeadDims {
 const QUERY_BLOCK: usize = 6;
 const KEY_PAD: usize = 16;
 
-/// One head of one item into `out` (`seq × value_dim`, row-major).
-fn attend(q: &[f32], k: &[f32], v: &[f32], d: HeadDims, item: usize, head: usize, out: &mut [f32]) {
+/// One head of one item, for the queries in `queries`, into `out`: one row of
+/// `heads × value_dim` per query, this head's `value_dim` of them.
+#[allow(clippy::too_many_arguments)]
+fn attend(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    d: HeadDims,
+    item: usize,
+    head: usize,
+    queries: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
     let HeadDims { seq, heads, key_dim, value_dim } = d;
     let keys = seq.div_ceil(KEY_PAD) * KEY_PAD;
-    let queries = seq.div_ceil(QUERY_BLOCK) * QUERY_BLOCK;
+    let count = queries.len();
+    let padded = count.div_ceil(QUERY_BLOCK) * QUERY_BLOCK;
+    debug_assert!(queries.end <= seq && out.len() == count * heads * value_dim);
     // this head's queries (rows), keys (transposed: key_dim rows of `keys`) and values (rows)
-    let mut qh = vec![0f32; queries * key_dim];
+    let mut qh = vec![0f32; padded * key_dim];
     let mut kt = vec![0f32; key_dim * keys];
     let mut vh = vec![0f32; keys * value_dim];
+    let at = |i: usize, width: usize| ((item * seq + i) * heads + head) * width;
+    for (i, query) in queries.clone().enumerate() {
+        qh[i * key_dim..(i + 1) * key_dim].copy_from_slice(&q[at(query, key_dim)..at(query, key_dim) + key_dim]);
+    }
     for i in 0..seq {
-        let at = ((item * seq + i) * heads + head) * key_dim;
-        qh[i * key_dim..(i + 1) * key_dim].copy_from_slice(&q[at..at + key_dim]);
-        for (c, &x) in k[at..at + key_dim].iter().enumerate() {
+        for (c, &x) in k[at(i, key_dim)..at(i, key_dim) + key_dim].iter().enumerate() {
             kt[c * keys + i] = x;
         }
-        let at = ((item * seq + i) * heads + head) * value_dim;
-        vh[i * value_dim..(i + 1) * value_dim].copy_from_slice(&v[at..at + value_dim]);
+        vh[i * value_dim..(i + 1) * value_dim].copy_from_slice(&v[at(i, value_dim)..at(i, value_dim) + value_dim]);
     }
     let mut scores = vec![0f32; QUERY_BLOCK * keys];
     let mut context = vec![0f32; QUERY_BLOCK * value_dim];
     let avx = avx_fma();
-    for block in (0..queries).step_by(QUERY_BLOCK) {
+    for block in (0..padded).step_by(QUERY_BLOCK) {
         let qb = &qh[block * key_dim..(block + QUERY_BLOCK) * key_dim];
         #[cfg(target_arch = "x86_64")]
         if avx {
@@ -614,8 +627,10 @@ fn attend(q: &[f32], k: &[f32], v: &[f32], d: HeadDims, item: usize, head: usize
         }
         #[cfg(not(target_arch = "x86_64"))]
         context_portable(&scores, keys, seq, &vh, value_dim, &mut context);
-        let rows = QUERY_BLOCK.min(seq - block);
-        out[block * value_dim..(block + rows) * value_dim].copy_from_slice(&context[..rows * value_dim]);
+        for (r, ctx) in context.chunks_exact(value_dim).take(QUERY_BLOCK.min(count - block)).enumerate() {
+            let o = ((block + r) * heads + head) * value_dim;
+            out[o..o + value_dim].copy_from_slice(ctx);
+        }
     }
 }
 
@@ -996,6 +1011,27 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn attention_on_three_threads_is_attention_on_one() -> TractResult<()> {
+        // 2 × 70 query rows in three shares, one of which spans both items
+        let (batch, seq, heads) = (2, 70, 12);
+        let values = |n: usize, seed: usize| -> TractResult<TValue> {
+            let data: Vec<f32> = (0..n).map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 2003.0 - 0.5).collect();
+            let width = n / (batch * seq * heads);
+            Ok(Tensor::from_shape(&[batch, seq, heads, width], &data)?.into_tvalue())
+        };
+        let n = batch * seq * heads;
+        let inputs =
+            || -> TractResult<TVec<TValue>> { Ok(tvec!(values(n * 33, 1)?, values(n * 33, 2)?, values(n * 32, 3)?)) };
+        let one = Attention.eval(&EvalContext::out_of_plan(), inputs()?)?;
+        let pool = tract_linalg::multithread::Executor::multithread(3);
+        let three = tract_linalg::multithread::multithread_tract_scope(pool, || {
+            Attention.eval(&EvalContext::out_of_plan(), inputs()?)
+        })?;
+        assert_eq!(one[0].try_as_plain_ram()?.as_slice::<f32>()?, three[0].try_as_plain_ram()?.as_slice::<f32>()?);
         Ok(())
     }
 

@@ -380,7 +380,7 @@ unsafe fn tile_avx512<const R: usize, const P: usize>(
 
 /// `x·W + b` over the last axis of `x`, with `W` and `b` packed
 /// ([`PackedWeights`]), then GELU if `gelu`, then plus a second input of the
-/// output's shape if there is one; row tiles shared between the executor's
+/// output's shape if there is one; row tiles split evenly between the executor's
 /// threads.
 #[derive(Debug, Clone)]
 pub struct Linear {
@@ -424,20 +424,64 @@ impl EvalOp for Linear {
         // whole tiles of rows, so that the threads' chunks are whole tiles; the padding is cut off after
         let mut out = vec![0f32; rows.div_ceil(MR_512) * MR_512 * n];
         if rows > 0 && n > 0 {
-            let work = rows * k * n / 64;
-            tract_linalg::multithread::par_chunks_mut(&mut out, MR_512 * n, work, |first_tile, chunk| {
+            let tiles = rows.div_ceil(MR_512);
+            let work = rows * k * n;
+            split_rows(&mut out, MR_512 * n, tiles, work, |first_tile, chunk| {
                 let r0 = first_tile * MR_512;
                 let r1 = (r0 + chunk.len() / n).min(rows);
                 if r1 > r0 {
                     let then = Epilogue { gelu: self.gelu, residual: residual.map(|r| &r[r0 * n..r1 * n]) };
                     self.weights.apply_then(&x[r0 * k..r1 * k], &mut chunk[..(r1 - r0) * n], then);
                 }
-                Ok(())
-            })?;
+            });
         }
         out.truncate(rows * n);
         Ok(tvec!(tract_ndarray::ArrayD::from_shape_vec(&*shape, out)?.into_tensor().into_tvalue()))
     }
+}
+
+/// Multiply-adds below which a projection runs on the calling thread: waking
+/// the pool costs more than it saves.
+const THREADING_MACS: usize = 1 << 21;
+
+/// Runs `f(first_unit, chunk)` over `out`, `units` runs of `unit` floats, cut
+/// into one contiguous share per thread of the executor's pool, shares differing
+/// by at most one unit. (tract's `par_chunks_mut` cuts 4 chunks a thread of
+/// equal size rounded up: 43 row tiles became seven chunks of 6 and one of 1,
+/// and two threads split them 24 to 19.)
+pub(crate) fn split_rows(
+    out: &mut [f32],
+    unit: usize,
+    units: usize,
+    macs: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    debug_assert_eq!(out.len(), unit * units, "split_rows: {} floats are not {units} × {unit}", out.len());
+    let pool = match tract_linalg::multithread::current_tract_executor() {
+        tract_linalg::multithread::Executor::MultiThread(pool) if pool.current_num_threads() > 1 => pool,
+        _ => return f(0, out),
+    };
+    let threads = pool.current_num_threads().min(units);
+    if threads < 2 || macs < THREADING_MACS {
+        return f(0, out);
+    }
+    pool.scope(|scope| {
+        let f = &f;
+        let mut rest = out;
+        let mut first = 0;
+        for t in 0..threads {
+            let share = units * (t + 1) / threads - units * t / threads;
+            let (chunk, tail) = rest.split_at_mut(share * unit);
+            rest = tail;
+            let at = first;
+            if t + 1 == threads {
+                f(at, chunk);
+            } else {
+                scope.spawn(move |_| f(at, chunk));
+            }
+            first += share;
+        }
+    });
 }
 
 impl TypedOp for Linear {
@@ -630,5 +674,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn threads_take_near_equal_shares_and_give_the_one_thread_answer() -> TractResult<()> {
+        use tract_linalg::multithread::{Executor, multithread_tract_scope};
+        let pool = Executor::multithread(3);
+        // every unit once, in shares of 14 or 15 units (43 over 3)
+        let mut out = vec![0f32; 43 * 2];
+        let shares = std::sync::Mutex::new(Vec::new());
+        multithread_tract_scope(pool.clone(), || {
+            split_rows(&mut out, 2, 43, usize::MAX, |first, chunk| {
+                chunk.iter_mut().for_each(|x| *x += 1.0);
+                shares.lock().unwrap().push((first, chunk.len() / 2));
+            })
+        });
+        assert!(out.iter().all(|&x| x == 1.0), "a unit was missed or done twice: {out:?}");
+        let mut shares = shares.into_inner().unwrap();
+        shares.sort();
+        assert_eq!(shares, [(0, 14), (14, 14), (28, 15)]);
+        // too little work stays on the calling thread, in one piece
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        multithread_tract_scope(pool.clone(), || {
+            split_rows(&mut out, 2, 43, THREADING_MACS - 1, |_, _| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+        });
+        assert_eq!(calls.into_inner(), 1);
+        // a projection with a residual on three threads is the one-thread projection
+        let (rows, k, n) = (517, 384, 200);
+        let op = Linear { weights: Arc::new(PackedWeights::new(&values(k * n, 8), k, n, &values(n, 9))), gelu: true };
+        let inputs = || -> TractResult<TVec<TValue>> {
+            Ok(tvec!(
+                Tensor::from_shape(&[rows, k], &values(rows * k, 10))?.into_tvalue(),
+                Tensor::from_shape(&[rows, n], &values(rows * n, 11))?.into_tvalue()
+            ))
+        };
+        let one = op.eval(&EvalContext::out_of_plan(), inputs()?)?;
+        let three = multithread_tract_scope(pool, || op.eval(&EvalContext::out_of_plan(), inputs()?))?;
+        assert_eq!(one[0].try_as_plain_ram()?.as_slice::<f32>()?, three[0].try_as_plain_ram()?.as_slice::<f32>()?);
+        Ok(())
     }
 }
