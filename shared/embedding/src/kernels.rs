@@ -139,24 +139,42 @@ pub fn softmax_rows(data: &mut [f32], row: usize) {
     if row == 0 {
         return;
     }
+    let mut scales = vec![0f32; data.len() / row];
+    exp_rows(data, row, &mut scales);
+    for (r, &scale) in data.chunks_exact_mut(row).zip(&scales) {
+        for x in r {
+            *x *= scale;
+        }
+    }
+}
+
+/// The unnormalised softmax of each `row`-long run of `data`, in place:
+/// `e^(x - max)` of each, and `1 / Σ` of each run into `scales`, so that a
+/// caller may scale fewer numbers than the run (attention scales its 32
+/// outputs, not its 512 probabilities).
+pub fn exp_rows(data: &mut [f32], row: usize, scales: &mut [f32]) {
+    if row == 0 {
+        return;
+    }
+    assert!(scales.len() >= data.len() / row, "exp_rows: {} scales for {} rows", scales.len(), data.len() / row);
     #[cfg(target_arch = "x86_64")]
     if avx_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
-        unsafe { softmax_rows_avx(data, row) };
+        unsafe { exp_rows_avx(data, row, scales) };
         return;
     }
-    softmax_rows_portable(data, row);
+    exp_rows_portable(data, row, scales);
 }
 
-/// The same arithmetic as [`softmax_rows_portable`], eight lanes at a time
+/// The same arithmetic as [`exp_rows_portable`], eight lanes at a time
 /// with AVX and FMA (no AVX2: 2^k is made with float operations and one
 /// conversion, which AVX has).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
-unsafe fn softmax_rows_avx(data: &mut [f32], row: usize) {
+unsafe fn exp_rows_avx(data: &mut [f32], row: usize, scales: &mut [f32]) {
     use std::arch::x86_64::*;
     let body = row - row % 8;
-    for r in data.chunks_exact_mut(row) {
+    for (r, scale) in data.chunks_exact_mut(row).zip(scales.iter_mut()) {
         let (head, tail) = r.split_at_mut(body);
         let p = head.as_mut_ptr();
         // SAFETY (all loads and stores): i + 8 <= body = head.len().
@@ -181,14 +199,7 @@ unsafe fn softmax_rows_avx(data: &mut [f32], row: usize) {
             *x = exp_nonpositive(*x - max);
             sum += *x;
         }
-        let scale = 1.0 / sum;
-        let vs = _mm256_set1_ps(scale);
-        for i in (0..body).step_by(8) {
-            unsafe { _mm256_storeu_ps(p.add(i), _mm256_mul_ps(_mm256_loadu_ps(p.add(i)), vs)) };
-        }
-        for x in tail.iter_mut() {
-            *x *= scale;
-        }
+        *scale = 1.0 / sum;
     }
 }
 
@@ -253,17 +264,14 @@ pub(crate) fn gelu8(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
 }
 
 #[inline(always)]
-fn softmax_rows_portable(data: &mut [f32], row: usize) {
-    for r in data.chunks_exact_mut(row) {
+fn exp_rows_portable(data: &mut [f32], row: usize, scales: &mut [f32]) {
+    for (r, scale) in data.chunks_exact_mut(row).zip(scales.iter_mut()) {
         let max = lanes_max(r);
         let max = if max.is_finite() { max } else { 0.0 };
         for x in r.iter_mut() {
             *x = exp_nonpositive(*x - max);
         }
-        let scale = 1.0 / lanes_sum(r);
-        for x in r.iter_mut() {
-            *x *= scale;
-        }
+        *scale = 1.0 / lanes_sum(r);
     }
 }
 
@@ -524,10 +532,14 @@ impl EvalOp for Attention {
         // the threads share the query rows, each doing every head of its rows,
         // which are one contiguous run of the output
         let row = heads * value_dim;
-        let mut out = vec![0f32; batch * seq * row];
-        if row > 0 {
+        // SAFETY: f32 has no invalid bit patterns, and every element is written:
+        // the shares cover every query row, and each row gets every head's values.
+        let mut out = unsafe { Tensor::uninitialized::<f32>(&[batch, seq, heads, value_dim])? };
+        if row > 0 && seq > 0 {
+            let mut ram = out.try_as_plain_ram_mut()?;
+            let out = ram.as_slice_mut::<f32>()?;
             let macs = batch * heads * seq * seq * (key_dim + value_dim);
-            crate::linear::split_rows(&mut out, row, batch * seq, macs, |first, chunk| {
+            crate::linear::split_rows(out, row, batch * seq, 1, macs, |first, chunk| {
                 let end = first + chunk.len() / row;
                 let mut at = first;
                 while at < end {
@@ -541,7 +553,7 @@ impl EvalOp for Attention {
                 }
             });
         }
-        Ok(tvec!(Tensor::from_shape(&[batch, seq, heads, value_dim], &out)?.into_tvalue()))
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 
@@ -582,10 +594,14 @@ fn attend(
 ) {
     let HeadDims { seq, heads, key_dim, value_dim } = d;
     let keys = seq.div_ceil(KEY_PAD) * KEY_PAD;
+    // rows of scores a panel longer than the keys: rows 2 KB apart (512 keys)
+    // fall in the same few L1 sets, and a block's six rows evicted each other
+    let stride = keys + KEY_PAD;
     let count = queries.len();
     let padded = count.div_ceil(QUERY_BLOCK) * QUERY_BLOCK;
     debug_assert!(queries.end <= seq && out.len() == count * heads * value_dim);
-    // this head's queries (rows), keys (transposed: key_dim rows of `keys`) and values (rows)
+    // this head's queries (rows), keys (transposed, in panels of 16 keys: `key_dim`
+    // rows of 16 each, read in order) and values (rows)
     let mut qh = vec![0f32; padded * key_dim];
     let mut kt = vec![0f32; key_dim * keys];
     let mut vh = vec![0f32; keys * value_dim];
@@ -595,11 +611,12 @@ fn attend(
     }
     for i in 0..seq {
         for (c, &x) in k[at(i, key_dim)..at(i, key_dim) + key_dim].iter().enumerate() {
-            kt[c * keys + i] = x;
+            kt[(i / KEY_PAD * key_dim + c) * KEY_PAD + i % KEY_PAD] = x;
         }
         vh[i * value_dim..(i + 1) * value_dim].copy_from_slice(&v[at(i, value_dim)..at(i, value_dim) + value_dim]);
     }
-    let mut scores = vec![0f32; QUERY_BLOCK * keys];
+    let mut scores = vec![0f32; QUERY_BLOCK * stride];
+    let mut scales = [0f32; QUERY_BLOCK];
     let mut context = vec![0f32; QUERY_BLOCK * value_dim];
     let avx = avx_fma();
     for block in (0..padded).step_by(QUERY_BLOCK) {
@@ -607,26 +624,26 @@ fn attend(
         #[cfg(target_arch = "x86_64")]
         if avx {
             // SAFETY: the CPU has AVX and FMA; the slice lengths are checked inside.
-            unsafe { scores_avx(qb, key_dim, &kt, keys, &mut scores) };
+            unsafe { scores_avx(qb, key_dim, &kt, stride, &mut scores) };
         } else {
-            scores_portable(qb, key_dim, &kt, keys, &mut scores);
+            scores_portable(qb, key_dim, &kt, stride, &mut scores);
         }
         #[cfg(not(target_arch = "x86_64"))]
-        scores_portable(qb, key_dim, &kt, keys, &mut scores);
+        scores_portable(qb, key_dim, &kt, stride, &mut scores);
         // the padding keys take no part
-        for row in scores.chunks_exact_mut(keys) {
+        for row in scores.chunks_exact_mut(stride) {
             row[seq..].fill(f32::NEG_INFINITY);
         }
-        softmax_rows(&mut scores, keys);
+        exp_rows(&mut scores, stride, &mut scales);
         #[cfg(target_arch = "x86_64")]
         if avx && value_dim == 32 {
             // SAFETY: as above.
-            unsafe { context_avx(&scores, keys, seq, &vh, &mut context) };
+            unsafe { context_avx(&scores, &scales, stride, seq, &vh, &mut context) };
         } else {
-            context_portable(&scores, keys, seq, &vh, value_dim, &mut context);
+            context_portable(&scores, &scales, stride, seq, &vh, value_dim, &mut context);
         }
         #[cfg(not(target_arch = "x86_64"))]
-        context_portable(&scores, keys, seq, &vh, value_dim, &mut context);
+        context_portable(&scores, &scales, stride, seq, &vh, value_dim, &mut context);
         for (r, ctx) in context.chunks_exact(value_dim).take(QUERY_BLOCK.min(count - block)).enumerate() {
             let o = ((block + r) * heads + head) * value_dim;
             out[o..o + value_dim].copy_from_slice(ctx);
@@ -643,27 +660,43 @@ pub(crate) fn avx_fma() -> bool {
     false
 }
 
-/// `scores[r][j] = Σ_c qb[r][c] · kt[c][j]` for the block's queries.
-fn scores_portable(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores: &mut [f32]) {
-    for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-        row.fill(0.0);
-        for (c, &x) in qb[r * key_dim..(r + 1) * key_dim].iter().enumerate() {
-            for (s, &y) in row.iter_mut().zip(&kt[c * keys..(c + 1) * keys]) {
-                *s += x * y;
+/// `scores[r][j] = Σ_c qb[r][c] · k[j][c]` for the block's queries and the keys
+/// in `kt`'s panels (16 keys, `key_dim` rows of 16 each), rows of `stride` scores
+/// (the panels' keys and more).
+fn scores_portable(qb: &[f32], key_dim: usize, kt: &[f32], stride: usize, scores: &mut [f32]) {
+    for (r, row) in scores.chunks_exact_mut(stride).enumerate() {
+        let q = &qb[r * key_dim..(r + 1) * key_dim];
+        for (out, panel) in row.chunks_exact_mut(KEY_PAD).zip(kt.chunks_exact(key_dim * KEY_PAD)) {
+            out.fill(0.0);
+            for (&x, k) in q.iter().zip(panel.chunks_exact(KEY_PAD)) {
+                for (s, &y) in out.iter_mut().zip(k) {
+                    *s += x * y;
+                }
             }
         }
     }
 }
 
-/// `context[r] = Σ_j p[r][j] · v[j]` over the `seq` real keys.
-fn context_portable(p: &[f32], keys: usize, seq: usize, vh: &[f32], value_dim: usize, context: &mut [f32]) {
-    for (r, out) in context.chunks_exact_mut(value_dim).enumerate() {
+/// `context[r] = scales[r] · Σ_j p[r][j] · v[j]` over the `seq` real keys.
+fn context_portable(
+    p: &[f32],
+    scales: &[f32],
+    stride: usize,
+    seq: usize,
+    vh: &[f32],
+    value_dim: usize,
+    context: &mut [f32],
+) {
+    for ((r, out), &scale) in context.chunks_exact_mut(value_dim).enumerate().zip(scales) {
         out.fill(0.0);
         for j in 0..seq {
-            let w = p[r * keys + j];
+            let w = p[r * stride + j];
             for (o, &x) in out.iter_mut().zip(&vh[j * value_dim..(j + 1) * value_dim]) {
                 *o += w * x;
             }
+        }
+        for o in out {
+            *o *= scale;
         }
     }
 }
@@ -671,18 +704,20 @@ fn context_portable(p: &[f32], keys: usize, seq: usize, vh: &[f32], value_dim: u
 /// [`scores_portable`]: six queries × sixteen keys in twelve registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
-unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores: &mut [f32]) {
+unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], stride: usize, scores: &mut [f32]) {
     use std::arch::x86_64::*;
-    assert!(keys.is_multiple_of(16) && qb.len() >= QUERY_BLOCK * key_dim && kt.len() >= key_dim * keys);
-    assert!(scores.len() >= QUERY_BLOCK * keys);
-    let (q, k, out) = (qb.as_ptr(), kt.as_ptr(), scores.as_mut_ptr());
-    for j in (0..keys).step_by(16) {
+    let panels = kt.len() / (key_dim * KEY_PAD).max(1);
+    assert!(KEY_PAD == 16 && panels * KEY_PAD <= stride && qb.len() >= QUERY_BLOCK * key_dim);
+    assert!(scores.len() >= QUERY_BLOCK * stride);
+    let (q, out) = (qb.as_ptr(), scores.as_mut_ptr());
+    for (p, panel) in kt.chunks_exact(key_dim * KEY_PAD).enumerate() {
+        let (k, j) = (panel.as_ptr(), p * KEY_PAD);
         let mut acc = [_mm256_setzero_ps(); 2 * QUERY_BLOCK];
         for c in 0..key_dim {
-            // SAFETY: c < key_dim and j + 16 <= keys bound every offset by the asserts.
+            // SAFETY: c < key_dim rows of 16 in the panel, and QUERY_BLOCK rows of key_dim in qb (asserted).
             unsafe {
-                let k0 = _mm256_loadu_ps(k.add(c * keys + j));
-                let k1 = _mm256_loadu_ps(k.add(c * keys + j + 8));
+                let k0 = _mm256_loadu_ps(k.add(c * KEY_PAD));
+                let k1 = _mm256_loadu_ps(k.add(c * KEY_PAD + 8));
                 for r in 0..QUERY_BLOCK {
                     let x = _mm256_broadcast_ss(&*q.add(r * key_dim + c));
                     acc[2 * r] = _mm256_fmadd_ps(x, k0, acc[2 * r]);
@@ -691,10 +726,10 @@ unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores
             }
         }
         for r in 0..QUERY_BLOCK {
-            // SAFETY: r < QUERY_BLOCK and j + 16 <= keys.
+            // SAFETY: r < QUERY_BLOCK and j + 16 <= stride.
             unsafe {
-                _mm256_storeu_ps(out.add(r * keys + j), acc[2 * r]);
-                _mm256_storeu_ps(out.add(r * keys + j + 8), acc[2 * r + 1]);
+                _mm256_storeu_ps(out.add(r * stride + j), acc[2 * r]);
+                _mm256_storeu_ps(out.add(r * stride + j + 8), acc[2 * r + 1]);
             }
         }
     }
@@ -703,9 +738,16 @@ unsafe fn scores_avx(qb: &[f32], key_dim: usize, kt: &[f32], keys: usize, scores
 /// [`context_portable`] for 32-wide values: three queries at a time in twelve registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx,fma")]
-unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &mut [f32]) {
+unsafe fn context_avx(
+    p: &[f32],
+    scales: &[f32; QUERY_BLOCK],
+    stride: usize,
+    seq: usize,
+    vh: &[f32],
+    context: &mut [f32],
+) {
     use std::arch::x86_64::*;
-    assert!(seq <= keys && p.len() >= QUERY_BLOCK * keys && vh.len() >= seq * 32);
+    assert!(seq <= stride && p.len() >= QUERY_BLOCK * stride && vh.len() >= seq * 32);
     assert!(context.len() >= QUERY_BLOCK * 32);
     let (pp, v, out) = (p.as_ptr(), vh.as_ptr(), context.as_mut_ptr());
     for r in (0..QUERY_BLOCK).step_by(3) {
@@ -714,9 +756,9 @@ unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &
             // SAFETY: j < seq bounds the value rows, r + 2 < QUERY_BLOCK the probabilities.
             unsafe {
                 let w = [
-                    _mm256_broadcast_ss(&*pp.add(r * keys + j)),
-                    _mm256_broadcast_ss(&*pp.add((r + 1) * keys + j)),
-                    _mm256_broadcast_ss(&*pp.add((r + 2) * keys + j)),
+                    _mm256_broadcast_ss(&*pp.add(r * stride + j)),
+                    _mm256_broadcast_ss(&*pp.add((r + 1) * stride + j)),
+                    _mm256_broadcast_ss(&*pp.add((r + 2) * stride + j)),
                 ];
                 for c in 0..4 {
                     let x = _mm256_loadu_ps(v.add(j * 32 + 8 * c));
@@ -727,9 +769,10 @@ unsafe fn context_avx(p: &[f32], keys: usize, seq: usize, vh: &[f32], context: &
             }
         }
         for (q, acc) in acc.iter().enumerate() {
+            let scale = _mm256_set1_ps(scales[r + q]);
             for (c, acc) in acc.iter().enumerate() {
                 // SAFETY: r + q < QUERY_BLOCK rows of 32.
-                unsafe { _mm256_storeu_ps(out.add((r + q) * 32 + 8 * c), *acc) };
+                unsafe { _mm256_storeu_ps(out.add((r + q) * 32 + 8 * c), _mm256_mul_ps(*acc, scale)) };
             }
         }
     }
@@ -910,7 +953,13 @@ mod tests {
 
     #[test]
     fn softmax_rows_match_the_textbook_formula() {
-        let portable: fn(&mut [f32], usize) = |data, row| softmax_rows_portable(data, row);
+        let portable: fn(&mut [f32], usize) = |data, row| {
+            let mut scales = vec![0f32; data.len() / row];
+            exp_rows_portable(data, row, &mut scales);
+            for (r, scale) in data.chunks_exact_mut(row).zip(scales) {
+                r.iter_mut().for_each(|x| *x *= scale);
+            }
+        };
         // the AVX form where the CPU has it, the portable one in any case
         for softmax in [softmax_rows, portable] {
             check_softmax(softmax);

@@ -421,22 +421,21 @@ impl EvalOp for Linear {
         let residual_ram = inputs.get(1).map(|r| r.try_as_plain_ram()).transpose()?;
         let residual = residual_ram.as_ref().map(|r| r.as_slice::<f32>()).transpose()?;
         ensure!(residual.is_none_or(|r| r.len() == rows * n), "Linear: residual of {:?}", inputs[1].shape());
-        // whole tiles of rows, so that the threads' chunks are whole tiles; the padding is cut off after
-        let mut out = vec![0f32; rows.div_ceil(MR_512) * MR_512 * n];
+        // SAFETY: f32 has no invalid bit patterns, and every element is written
+        // below: apply_then stores every column of every row it is given, and
+        // the shares cover all the rows. (A tensor from a Vec is a copy: tract
+        // wants its own aligned storage; that copy was 2-3 % of a run.)
+        let mut out = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         if rows > 0 && n > 0 {
-            let tiles = rows.div_ceil(MR_512);
-            let work = rows * k * n;
-            split_rows(&mut out, MR_512 * n, tiles, work, |first_tile, chunk| {
-                let r0 = first_tile * MR_512;
-                let r1 = (r0 + chunk.len() / n).min(rows);
-                if r1 > r0 {
-                    let then = Epilogue { gelu: self.gelu, residual: residual.map(|r| &r[r0 * n..r1 * n]) };
-                    self.weights.apply_then(&x[r0 * k..r1 * k], &mut chunk[..(r1 - r0) * n], then);
-                }
+            let mut ram = out.try_as_plain_ram_mut()?;
+            let out = ram.as_slice_mut::<f32>()?;
+            split_rows(out, n, rows, MR_512, rows * k * n, |r0, chunk| {
+                let r1 = r0 + chunk.len() / n;
+                let then = Epilogue { gelu: self.gelu, residual: residual.map(|r| &r[r0 * n..r1 * n]) };
+                self.weights.apply_then(&x[r0 * k..r1 * k], chunk, then);
             });
         }
-        out.truncate(rows * n);
-        Ok(tvec!(tract_ndarray::ArrayD::from_shape_vec(&*shape, out)?.into_tensor().into_tvalue()))
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 
@@ -445,23 +444,26 @@ impl EvalOp for Linear {
 const THREADING_MACS: usize = 1 << 21;
 
 /// Runs `f(first_unit, chunk)` over `out`, `units` runs of `unit` floats, cut
-/// into one contiguous share per thread of the executor's pool, shares differing
-/// by at most one unit. (tract's `par_chunks_mut` cuts 4 chunks a thread of
-/// equal size rounded up: 43 row tiles became seven chunks of 6 and one of 1,
-/// and two threads split them 24 to 19.)
+/// into one contiguous share per thread of the executor's pool: whole `grain`s
+/// of units (but for the end), the shares differing by at most one grain.
+/// (tract's `par_chunks_mut` cuts 4 chunks a thread of equal size rounded up:
+/// 43 row tiles became seven chunks of 6 and one of 1, and two threads split
+/// them 24 to 19.)
 pub(crate) fn split_rows(
     out: &mut [f32],
     unit: usize,
     units: usize,
+    grain: usize,
     macs: usize,
     f: impl Fn(usize, &mut [f32]) + Sync,
 ) {
     debug_assert_eq!(out.len(), unit * units, "split_rows: {} floats are not {units} × {unit}", out.len());
+    let grains = units.div_ceil(grain.max(1));
     let pool = match tract_linalg::multithread::current_tract_executor() {
         tract_linalg::multithread::Executor::MultiThread(pool) if pool.current_num_threads() > 1 => pool,
         _ => return f(0, out),
     };
-    let threads = pool.current_num_threads().min(units);
+    let threads = pool.current_num_threads().min(grains);
     if threads < 2 || macs < THREADING_MACS {
         return f(0, out);
     }
@@ -470,8 +472,8 @@ pub(crate) fn split_rows(
         let mut rest = out;
         let mut first = 0;
         for t in 0..threads {
-            let share = units * (t + 1) / threads - units * t / threads;
-            let (chunk, tail) = rest.split_at_mut(share * unit);
+            let end = (grains * (t + 1) / threads * grain).min(units);
+            let (chunk, tail) = rest.split_at_mut((end - first) * unit);
             rest = tail;
             let at = first;
             if t + 1 == threads {
@@ -479,7 +481,7 @@ pub(crate) fn split_rows(
             } else {
                 scope.spawn(move |_| f(at, chunk));
             }
-            first += share;
+            first = end;
         }
     });
 }
@@ -684,7 +686,7 @@ mod tests {
         let mut out = vec![0f32; 43 * 2];
         let shares = std::sync::Mutex::new(Vec::new());
         multithread_tract_scope(pool.clone(), || {
-            split_rows(&mut out, 2, 43, usize::MAX, |first, chunk| {
+            split_rows(&mut out, 2, 43, 1, usize::MAX, |first, chunk| {
                 chunk.iter_mut().for_each(|x| *x += 1.0);
                 shares.lock().unwrap().push((first, chunk.len() / 2));
             })
@@ -693,10 +695,23 @@ mod tests {
         let mut shares = shares.into_inner().unwrap();
         shares.sort();
         assert_eq!(shares, [(0, 14), (14, 14), (28, 15)]);
+        // in whole grains of 4 (11 of them, the last short): 3, 4 and 4 grains
+        let mut out = vec![0f32; 43 * 2];
+        let shares = std::sync::Mutex::new(Vec::new());
+        multithread_tract_scope(pool.clone(), || {
+            split_rows(&mut out, 2, 43, 4, usize::MAX, |first, chunk| {
+                chunk.iter_mut().for_each(|x| *x += 1.0);
+                shares.lock().unwrap().push((first, chunk.len() / 2));
+            })
+        });
+        assert!(out.iter().all(|&x| x == 1.0), "a unit was missed or done twice: {out:?}");
+        let mut shares = shares.into_inner().unwrap();
+        shares.sort();
+        assert_eq!(shares, [(0, 12), (12, 16), (28, 15)]);
         // too little work stays on the calling thread, in one piece
         let calls = std::sync::atomic::AtomicUsize::new(0);
         multithread_tract_scope(pool.clone(), || {
-            split_rows(&mut out, 2, 43, THREADING_MACS - 1, |_, _| {
+            split_rows(&mut out, 2, 43, 1, THREADING_MACS - 1, |_, _| {
                 calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
         });
