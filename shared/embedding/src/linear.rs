@@ -682,32 +682,25 @@ mod tests {
     fn threads_take_near_equal_shares_and_give_the_one_thread_answer() -> TractResult<()> {
         use tract_linalg::multithread::{Executor, multithread_tract_scope};
         let pool = Executor::multithread(3);
-        // every unit once, in shares of 14 or 15 units (43 over 3)
+        // (first unit, units) of each share of 43 units of 2 floats, each unit done once
+        let shares_of = |grain: usize| {
+            let mut out = vec![0f32; 43 * 2];
+            let shares = std::sync::Mutex::new(Vec::new());
+            multithread_tract_scope(pool.clone(), || {
+                split_rows(&mut out, 2, 43, grain, usize::MAX, |first, chunk| {
+                    chunk.iter_mut().for_each(|x| *x += 1.0);
+                    shares.lock().unwrap().push((first, chunk.len() / 2));
+                })
+            });
+            assert!(out.iter().all(|&x| x == 1.0), "grain {grain}: a unit was missed or done twice: {out:?}");
+            let mut shares = shares.into_inner().unwrap();
+            shares.sort();
+            shares
+        };
+        // 14 or 15 units a thread; in whole grains of 4 (11, the last short), 3, 4 and 4 of them
+        assert_eq!(shares_of(1), [(0, 14), (14, 14), (28, 15)]);
+        assert_eq!(shares_of(4), [(0, 12), (12, 16), (28, 15)]);
         let mut out = vec![0f32; 43 * 2];
-        let shares = std::sync::Mutex::new(Vec::new());
-        multithread_tract_scope(pool.clone(), || {
-            split_rows(&mut out, 2, 43, 1, usize::MAX, |first, chunk| {
-                chunk.iter_mut().for_each(|x| *x += 1.0);
-                shares.lock().unwrap().push((first, chunk.len() / 2));
-            })
-        });
-        assert!(out.iter().all(|&x| x == 1.0), "a unit was missed or done twice: {out:?}");
-        let mut shares = shares.into_inner().unwrap();
-        shares.sort();
-        assert_eq!(shares, [(0, 14), (14, 14), (28, 15)]);
-        // in whole grains of 4 (11 of them, the last short): 3, 4 and 4 grains
-        let mut out = vec![0f32; 43 * 2];
-        let shares = std::sync::Mutex::new(Vec::new());
-        multithread_tract_scope(pool.clone(), || {
-            split_rows(&mut out, 2, 43, 4, usize::MAX, |first, chunk| {
-                chunk.iter_mut().for_each(|x| *x += 1.0);
-                shares.lock().unwrap().push((first, chunk.len() / 2));
-            })
-        });
-        assert!(out.iter().all(|&x| x == 1.0), "a unit was missed or done twice: {out:?}");
-        let mut shares = shares.into_inner().unwrap();
-        shares.sort();
-        assert_eq!(shares, [(0, 12), (12, 16), (28, 15)]);
         // too little work stays on the calling thread, in one piece
         let calls = std::sync::atomic::AtomicUsize::new(0);
         multithread_tract_scope(pool.clone(), || {
