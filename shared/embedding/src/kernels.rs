@@ -532,8 +532,8 @@ impl EvalOp for Attention {
         // the threads share the query rows, each doing every head of its rows,
         // which are one contiguous run of the output
         let row = heads * value_dim;
-        // SAFETY: f32 has no invalid bit patterns, and every element is written:
-        // the shares cover every query row, and each row gets every head's values.
+        // SAFETY: as in Linear, every element is written before anything reads
+        // it: the shares cover every query row, and each row gets every head's values.
         let mut out = unsafe { Tensor::uninitialized::<f32>(&[batch, seq, heads, value_dim])? };
         if row > 0 && seq > 0 {
             let mut ram = out.try_as_plain_ram_mut()?;

@@ -421,9 +421,10 @@ impl EvalOp for Linear {
         let residual_ram = inputs.get(1).map(|r| r.try_as_plain_ram()).transpose()?;
         let residual = residual_ram.as_ref().map(|r| r.as_slice::<f32>()).transpose()?;
         ensure!(residual.is_none_or(|r| r.len() == rows * n), "Linear: residual of {:?}", inputs[1].shape());
-        // SAFETY: f32 has no invalid bit patterns, and every element is written
-        // below: apply_then stores every column of every row it is given, and
-        // the shares cover all the rows. (A tensor from a Vec is a copy: tract
+        // SAFETY: tract's contract for an uninitialised tensor (its own ops use
+        // it the same way): every element is written before anything reads it.
+        // apply_then stores every column of every row it is given, and the
+        // shares cover all the rows. (A tensor from a Vec is a copy: tract
         // wants its own aligned storage; that copy was 2-3 % of a run.)
         let mut out = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         if rows > 0 && n > 0 {
