@@ -1,8 +1,13 @@
-//! Zero-shot document kind: the similarity of the document's opening text to
-//! short descriptions of each kind (all-MiniLM-L6-v2), combined with cheap
-//! structural cues (section headings, salutations, requirement lists, grade
-//! tables). Below a confidence threshold the kind is `other`, scores kept.
+//! Document kind. The learned model ([`crate::learned`]) reads the mean
+//! all-MiniLM-L6-v2 embedding of the opening windows, the zero-shot prior (the
+//! similarity to short descriptions of each kind), structural cues (section
+//! headings, salutations, requirement lists, grade tables) and the voice of
+//! the text ([`crate::features`]). Without it (`zero_shot_only`), the prior
+//! and the cues alone decide, and below a confidence threshold the kind is
+//! `other`; the scores are kept either way.
 
+use crate::features::{KINDS, SHAPE_FEATURES, joined, shape};
+use crate::learned::{KindModel, ModelError};
 use domain::{DocumentKind, PageText};
 use ports::{EmbedderError, TextEmbedder, cosine};
 use std::collections::BTreeMap;
@@ -227,58 +232,137 @@ pub struct KindJudgement {
     pub best_similarity: f32,
 }
 
-/// The zero-shot classifier: description vectors computed once per container.
+/// Dimensions of the sentence embedding the features hold.
+pub const EMBEDDING_DIMENSIONS: usize = 384;
+/// Length of the learned model's feature vector: the mean window embedding,
+/// the zero-shot similarity and the cue score of each kind, the shape features.
+pub const FEATURES: usize = EMBEDDING_DIMENSIONS + 2 * KINDS.len() + SHAPE_FEATURES.len();
+
+/// Why a document could not be classified, or the classifier not built.
+#[derive(Debug, thiserror::Error)]
+pub enum KindError {
+    #[error(transparent)]
+    Embedder(#[from] EmbedderError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("the kind model reads {model} features, the classifier makes {made}")]
+    Dimensions { model: usize, made: usize },
+}
+
+/// The classifier: description vectors computed once per container, the
+/// learned weights loaded once.
 pub struct KindClassifier {
     embedder: Arc<dyn TextEmbedder>,
     prototypes: Vec<(DocumentKind, Vec<Vec<f32>>)>,
+    model: Option<KindModel>,
+}
+
+/// What the zero-shot reading of a document gives: per-kind similarity and
+/// cue score, and the mean of the window embeddings.
+struct Reading {
+    similarities: Vec<f32>,
+    cues: Vec<f32>,
+    mean: Vec<f32>,
+    shape: Vec<f32>,
 }
 
 impl KindClassifier {
-    pub fn new(embedder: Arc<dyn TextEmbedder>) -> Result<Self, EmbedderError> {
-        let mut prototypes = Vec::new();
-        for (kind, descriptions) in DESCRIPTIONS {
-            prototypes.push((*kind, embedder.embed(descriptions)?));
+    /// The classifier with the shipped learned model (its hash checked).
+    pub fn new(embedder: Arc<dyn TextEmbedder>) -> Result<Self, KindError> {
+        let model = KindModel::shipped()?;
+        let mut classifier = Self::zero_shot_only(embedder)?;
+        if model.dimensions() != FEATURES {
+            return Err(KindError::Dimensions { model: model.dimensions(), made: FEATURES });
         }
-        Ok(Self { embedder, prototypes })
+        classifier.model = Some(model);
+        Ok(classifier)
     }
 
-    /// Classifies a document from its pages' text.
-    pub fn classify(&self, pages: &[PageText]) -> Result<KindJudgement, EmbedderError> {
-        let text: String = pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+    /// The zero-shot classifier alone (descriptions and cues): the prior, and
+    /// what the training script builds features with.
+    pub fn zero_shot_only(embedder: Arc<dyn TextEmbedder>) -> Result<Self, KindError> {
+        let mut prototypes = Vec::new();
+        for kind in KINDS {
+            let descriptions = DESCRIPTIONS.iter().find(|(k, _)| *k == kind).map_or(&[][..], |(_, d)| *d);
+            prototypes.push((kind, embedder.embed(descriptions)?));
+        }
+        Ok(Self { embedder, prototypes, model: None })
+    }
+
+    /// The learned model's input for a document (`None` for a text with no words).
+    pub fn features(&self, pages: &[PageText]) -> Result<Option<Vec<f32>>, KindError> {
+        let Some(r) = self.read(pages)? else { return Ok(None) };
+        let mut x = r.mean;
+        x.resize(EMBEDDING_DIMENSIONS, 0.0);
+        x.extend(r.similarities);
+        x.extend(r.cues);
+        x.extend(r.shape);
+        Ok(Some(x))
+    }
+
+    fn read(&self, pages: &[PageText]) -> Result<Option<Reading>, KindError> {
+        let text = joined(pages);
         let windows = windows(&text);
         if windows.is_empty() {
-            let scores = self.prototypes.iter().map(|(k, _)| (*k, 0.0)).collect();
-            return Ok(KindJudgement { kind: DocumentKind::Other, confidence: 0.0, scores, best_similarity: 0.0 });
+            return Ok(None);
         }
         let refs: Vec<&str> = windows.iter().map(String::as_str).collect();
         let vectors = self.embedder.embed(&refs)?;
         let lower = text.to_lowercase();
-        let mut best_similarity = f32::MIN;
-        let mut best_cue = 0f32;
-        let mut logits: Vec<(DocumentKind, f32)> = Vec::with_capacity(self.prototypes.len());
+        let mut mean = vec![0f32; vectors.first().map_or(0, Vec::len)];
+        for v in &vectors {
+            for (m, x) in mean.iter_mut().zip(v) {
+                *m += x / vectors.len() as f32;
+            }
+        }
+        let (mut similarities, mut cues) = (Vec::new(), Vec::new());
         for (kind, protos) in &self.prototypes {
             // Best window against best description.
             let similarity =
                 vectors.iter().flat_map(|v| protos.iter().map(move |p| cosine(v, p))).fold(f32::MIN, f32::max);
-            let cue = cue_score(*kind, &lower);
-            best_similarity = best_similarity.max(similarity);
-            best_cue = best_cue.max(cue);
+            similarities.push(similarity);
+            cues.push(cue_score(*kind, &lower));
+        }
+        Ok(Some(Reading { similarities, cues, mean, shape: shape(&text) }))
+    }
+
+    /// Classifies a document from its pages' text.
+    pub fn classify(&self, pages: &[PageText]) -> Result<KindJudgement, KindError> {
+        let Some(reading) = self.read(pages)? else {
+            let scores = self.prototypes.iter().map(|(k, _)| (*k, 0.0)).collect();
+            return Ok(KindJudgement { kind: DocumentKind::Other, confidence: 0.0, scores, best_similarity: 0.0 });
+        };
+        let best_similarity = reading.similarities.iter().copied().fold(f32::MIN, f32::max);
+        let best_cue = reading.cues.iter().copied().fold(0f32, f32::max);
+        if let Some(model) = &self.model {
+            let mut x = reading.mean.clone();
+            x.resize(EMBEDDING_DIMENSIONS, 0.0);
+            x.extend(&reading.similarities);
+            x.extend(&reading.cues);
+            x.extend(&reading.shape);
+            let p = model.probabilities(&x);
+            let scores: BTreeMap<DocumentKind, f32> = model.kinds.iter().copied().zip(p).collect();
+            let (kind, confidence) = best_of(&scores);
+            return Ok(KindJudgement { kind, confidence, scores, best_similarity });
+        }
+        let mut logits: Vec<(DocumentKind, f32)> = Vec::with_capacity(self.prototypes.len());
+        for (((kind, _), similarity), cue) in self.prototypes.iter().zip(&reading.similarities).zip(&reading.cues) {
             logits.push((*kind, similarity / TEMPERATURE + CUE_WEIGHT * cue));
         }
         let max = logits.iter().map(|(_, l)| *l).fold(f32::MIN, f32::max);
         let total: f32 = logits.iter().map(|(_, l)| (l - max).exp()).sum();
         let scores: BTreeMap<DocumentKind, f32> = logits.iter().map(|(k, l)| (*k, (l - max).exp() / total)).collect();
-        let (best, confidence) = scores
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(k, p)| (*k, *p))
-            .unwrap_or((DocumentKind::Other, 0.0));
+        let (best, confidence) = best_of(&scores);
         // Relative scores always name a winner; a text like none of the
         // descriptions and with no cue at all is not a career document.
         let unrelated = best_similarity < MIN_SIMILARITY && best_cue == 0.0;
         let kind = if confidence < CONFIDENCE_THRESHOLD || unrelated { DocumentKind::Other } else { best };
         Ok(KindJudgement { kind, confidence, scores, best_similarity })
     }
+}
+
+fn best_of(scores: &BTreeMap<DocumentKind, f32>) -> (DocumentKind, f32) {
+    scores.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, p)| (*k, *p)).unwrap_or((DocumentKind::Other, 0.0))
 }
 
 /// Up to [`MAX_WINDOWS`] windows of the opening text, cut at whitespace.

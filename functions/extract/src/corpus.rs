@@ -881,7 +881,7 @@ mod tests {
     }
 
     /// A regression guard on a small corpus; the full evaluation is the
-    /// `eval_corpus` binary.
+    /// `eval_generated` binary.
     #[test]
     fn extraction_meets_its_targets_on_a_small_corpus() {
         let mut totals: BTreeMap<&'static str, Counts> = BTreeMap::new();

@@ -5,7 +5,7 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use domain::{
-    DocumentClassified, DocumentId, DocumentStatus, Envelope, EventType, FactExtracted, FactText, PageText, Reason,
+    DocumentClassified, DocumentId, DocumentKind, DocumentStatus, Envelope, EventType, FactExtracted, FactText, PageText, Reason,
     UserId,
 };
 use facts::dates::YearMonth;
@@ -307,7 +307,9 @@ impl ExtractService {
 
         let now = domain::now_rfc3339();
         let parsed = Doc::new(event.document_id, &pages, now.clone());
-        let mut found = facts::extract_document(event.kind, &parsed, self.lexicon.as_ref());
+        // A document named another kind whose résumé reading is substantial is read as a résumé too.
+        let resume_score = record.kind_scores.as_ref().and_then(|s| s.get(&DocumentKind::Resume)).copied();
+        let mut found = facts::extract_scored(event.kind, resume_score, &parsed, self.lexicon.as_ref());
         found.extend(self.proposed(&parsed).await);
         let mut knowledge = self.knowledge.load(user).await?;
         let before = knowledge.edges.clone();

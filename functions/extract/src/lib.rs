@@ -2,6 +2,7 @@
 //! provenance out, merged into the user's knowledge graph.
 
 pub mod corpus;
+pub mod corpus_eval;
 pub mod eval;
 mod handler;
 

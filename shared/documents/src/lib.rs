@@ -2,6 +2,7 @@
 //! extraction (PDF, DOCX, TXT). Pure functions over bytes: no I/O.
 
 pub mod docx;
+pub mod normalise;
 pub mod pdf;
 pub mod security;
 pub mod sniff;
@@ -41,11 +42,13 @@ impl ExtractError {
 
 /// Extracts text per page (DOCX and TXT are one page each). Images return
 /// `NeedsOcr`: they go through the OCR port instead.
+/// Every page's text is [`normalise::normalise`]d.
 pub fn extract_text(content_type: ContentType, bytes: &[u8]) -> Result<Vec<PageText>, ExtractError> {
-    match content_type {
+    let pages = match content_type {
         ContentType::Pdf => pdf::extract_pages(bytes),
         ContentType::Docx => docx::extract(bytes).map(|text| vec![PageText { page: 1, text }]),
         ContentType::Txt => txt::decode(bytes).map(|text| vec![PageText { page: 1, text }]),
         ContentType::Png | ContentType::Jpeg => Err(ExtractError::NeedsOcr),
-    }
+    }?;
+    Ok(pages.into_iter().map(|p| PageText { page: p.page, text: normalise::normalise(&p.text) }).collect())
 }

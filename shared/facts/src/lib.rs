@@ -27,5 +27,31 @@ pub fn extract_document(kind: DocumentKind, doc: &Doc<'_>, lexicon: &dyn SkillLe
         DocumentKind::Other => Vec::new(),
     }
 }
+
+/// The résumé probability from which a document named another kind is read
+/// as a résumé too: a misnamed résumé still gives its facts.
+pub const RESUME_READING_FROM: f32 = 0.25;
+
+/// The facts of a document by its kind and, when the classifier gave the
+/// résumé reading a substantial probability (`resume_score`), the résumé
+/// facts as well, their confidence scaled down by that probability.
+pub fn extract_scored(
+    kind: DocumentKind,
+    resume_score: Option<f32>,
+    doc: &Doc<'_>,
+    lexicon: &dyn SkillLexicon,
+) -> Vec<Found> {
+    let mut found = extract_document(kind, doc, lexicon);
+    let read_as_resume = !matches!(kind, DocumentKind::Resume | DocumentKind::Unclassified);
+    if let Some(p) = resume_score.filter(|p| read_as_resume && *p >= RESUME_READING_FROM) {
+        let offset = found.len();
+        found.extend(resume::extract_resume(doc, lexicon).into_iter().map(|mut f| {
+            f.fact.provenance.confidence = (f.fact.provenance.confidence * p).clamp(0.0, 1.0);
+            f.parent = f.parent.map(|i| i + offset);
+            f
+        }));
+    }
+    found
+}
 pub mod knowledge;
 pub mod proposals;
