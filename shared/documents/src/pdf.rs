@@ -55,18 +55,46 @@ pub fn extract_pages(bytes: &[u8]) -> Result<Vec<PageText>, ExtractError> {
         .unwrap_or_else(|_| Err(ExtractError::MalformedPdf("internal error while parsing the PDF".into())))
 }
 
-fn extract_inner(bytes: &[u8]) -> Result<Vec<PageText>, ExtractError> {
-    let options = LoadOptions { max_decompressed_size: Some(MAX_STREAM_BYTES), ..LoadOptions::default() };
-    let doc = match Document::load_mem_with_options(bytes, options) {
-        Ok(doc) => doc,
-        Err(error) => {
+/// The document, its cross-reference table rebuilt by scanning for objects
+/// when the one it holds leads to no page (offsets shifted by an edit or a
+/// line-ending conversion: viewers read such files, so must we).
+fn load(bytes: &[u8]) -> Result<Document, ExtractError> {
+    let options = |force_reconstruct| LoadOptions {
+        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        force_reconstruct,
+        // The empty user password: see `extract_inner`.
+        password: Some(String::new()),
+        ..LoadOptions::default()
+    };
+    let first = Document::load_mem_with_options(bytes, options(false));
+    if let Ok(doc) = &first
+        && !doc.get_pages().is_empty()
+    {
+        return first.map_err(|e| ExtractError::MalformedPdf(e.to_string()));
+    }
+    match (first, Document::load_mem_with_options(bytes, options(true))) {
+        (_, Ok(doc)) if !doc.get_pages().is_empty() => Ok(doc),
+        (Ok(doc), _) => Ok(doc),
+        (Err(error), _) => {
             if contains(bytes, b"/Encrypt") {
                 return Err(ExtractError::EncryptedPdf);
             }
-            return Err(ExtractError::MalformedPdf(error.to_string()));
+            Err(ExtractError::MalformedPdf(error.to_string()))
         }
-    };
-    if doc.trailer.has(b"Encrypt") || doc.was_encrypted() {
+    }
+}
+
+fn extract_inner(bytes: &[u8]) -> Result<Vec<PageText>, ExtractError> {
+    let mut doc = load(bytes)?;
+    // Encrypted with an empty user password (an owner password that only
+    // forbids copying or editing, as transcripts and certificates often are):
+    // a reader opens it without asking, and so do we. Anything else needs a
+    // password we do not have.
+    if doc.is_encrypted() {
+        // An object that fails to decrypt is reported, but the rest are readable.
+        let _partial = doc.decrypt("");
+    }
+    if doc.is_encrypted() {
         return Err(ExtractError::EncryptedPdf);
     }
     let pages = doc.get_pages();

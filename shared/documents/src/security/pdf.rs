@@ -87,9 +87,11 @@ pub(super) fn inspect(bytes: &[u8]) -> Result<(), Rejection> {
     if let Some(danger) = walk_objects(&document) {
         return Err(danger.rejection());
     }
-    // lopdf decrypts files whose user password is empty and drops `/Encrypt`
-    // from the trailer; those are still encrypted files.
-    if document.trailer.has(b"Encrypt") || document.was_encrypted() {
+    // lopdf decrypts files whose user password is empty (an owner password
+    // that only forbids copying, as on many transcripts and certificates) and
+    // drops `/Encrypt` from the trailer: those were walked decrypted above and
+    // any reader opens them. A file still encrypted needs a password.
+    if document.trailer.has(b"Encrypt") || document.is_encrypted() {
         return Err(Rejection::EncryptedPdf);
     }
     Ok(())
