@@ -1,179 +1,58 @@
-//! The learned part of the kind classifier: multinomial logistic regression
-//! over [`crate::features`], trained by `train_kinds` on the dev split of the
-//! corpus and shipped in the binary as `model/kinds.json`, whose SHA-256 is
-//! checked at load against `model/kinds.json.sha256`.
+//! The learned part of the kind classifier: softmax regression over
+//! [`crate::features`], trained by `train_kinds` on the dev split of the corpus
+//! and shipped in the binary as `model/kinds.json`, whose SHA-256 is checked
+//! at load against `model/kinds.json.sha256`.
 
+use crate::features::KINDS;
 use domain::DocumentKind;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+pub use learn::{ModelError, SoftmaxModel, Training};
 
 const SHIPPED: &[u8] = include_bytes!("../model/kinds.json");
 const SHIPPED_SHA256: &str = include_str!("../model/kinds.json.sha256");
 
-/// Why the shipped weights could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    #[error("the kind model's SHA-256 is {actual}, not the pinned {expected}")]
-    Hash { expected: String, actual: String },
-    #[error("the kind model is malformed: {0}")]
-    Malformed(String),
+/// The kind name a label stands for.
+pub fn label(kind: DocumentKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-/// Standardised features → one logit per kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The learned kind model: labels read back as kinds.
+#[derive(Debug, Clone)]
 pub struct KindModel {
     pub kinds: Vec<DocumentKind>,
-    pub mean: Vec<f32>,
-    pub scale: Vec<f32>,
-    /// One row per kind, one column per feature.
-    pub weights: Vec<Vec<f32>>,
-    pub bias: Vec<f32>,
-    /// What it was trained on (documents, samples, regularisation).
-    pub trained_on: String,
-}
-
-/// Training settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Training {
-    pub l2: f32,
-    pub epochs: usize,
-    pub learning_rate: f32,
-}
-
-impl Default for Training {
-    fn default() -> Self {
-        Self { l2: 1e-2, epochs: 400, learning_rate: 0.05 }
-    }
+    pub model: SoftmaxModel,
 }
 
 impl KindModel {
     /// The weights shipped in this binary, checked against their pinned hash.
     pub fn shipped() -> Result<Self, ModelError> {
-        let actual = hex::encode(Sha256::digest(SHIPPED));
-        let expected = SHIPPED_SHA256.split_whitespace().next().unwrap_or_default().to_owned();
-        if actual != expected {
-            return Err(ModelError::Hash { expected, actual });
-        }
-        let model: Self = serde_json::from_slice(SHIPPED).map_err(|e| ModelError::Malformed(e.to_string()))?;
-        model.check()?;
-        Ok(model)
+        Self::from_model(SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256)?)
     }
 
-    fn check(&self) -> Result<(), ModelError> {
-        let d = self.mean.len();
-        let consistent = self.scale.len() == d
-            && self.weights.len() == self.kinds.len()
-            && self.bias.len() == self.kinds.len()
-            && self.weights.iter().all(|w| w.len() == d)
-            && !self.kinds.is_empty();
-        if consistent { Ok(()) } else { Err(ModelError::Malformed("shapes disagree".into())) }
-    }
-
-    /// How many features it reads.
-    pub fn dimensions(&self) -> usize {
-        self.mean.len()
-    }
-
-    /// Probabilities per kind, in `self.kinds` order.
-    pub fn probabilities(&self, x: &[f32]) -> Vec<f32> {
-        let z: Vec<f32> = x.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
-        let logits: Vec<f32> =
-            self.weights.iter().zip(&self.bias).map(|(w, b)| b + w.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()).collect();
-        softmax(&logits)
-    }
-
-    /// Fits the model: features standardised, classes weighted by inverse
-    /// frequency, L2 on the weights, full-batch gradient descent with Adam.
-    /// Deterministic for the same samples.
-    pub fn train(samples: &[(Vec<f32>, usize)], kinds: &[DocumentKind], t: Training, trained_on: String) -> Self {
-        let d = samples.first().map_or(0, |s| s.0.len());
-        let k = kinds.len();
-        let n = samples.len().max(1) as f32;
-        let mut mean = vec![0f32; d];
-        for (x, _) in samples {
-            for (m, v) in mean.iter_mut().zip(x) {
-                *m += v / n;
-            }
-        }
-        let mut scale = vec![0f32; d];
-        for (x, _) in samples {
-            for ((s, v), m) in scale.iter_mut().zip(x).zip(&mean) {
-                *s += (v - m) * (v - m) / n;
-            }
-        }
-        for s in &mut scale {
-            *s = s.sqrt().max(1e-3);
-        }
-        let z: Vec<Vec<f32>> = samples
+    pub fn from_model(model: SoftmaxModel) -> Result<Self, ModelError> {
+        let kinds = model
+            .labels
             .iter()
-            .map(|(x, _)| x.iter().zip(&mean).zip(&scale).map(|((v, m), s)| (v - m) / s).collect())
-            .collect();
-        let mut count = vec![0f32; k];
-        for (_, y) in samples {
-            count[*y] += 1.0;
-        }
-        let present = count.iter().filter(|c| **c > 0.0).count().max(1) as f32;
-        let class_weight: Vec<f32> = count.iter().map(|c| if *c > 0.0 { n / (present * c) } else { 0.0 }).collect();
-        let mut w = vec![vec![0f32; d]; k];
-        let mut b = vec![0f32; k];
-        let (mut mw, mut vw) = (vec![vec![0f32; d]; k], vec![vec![0f32; d]; k]);
-        let (mut mb, mut vb) = (vec![0f32; k], vec![0f32; k]);
-        let (beta1, beta2, eps) = (0.9f32, 0.999f32, 1e-8f32);
-        for epoch in 1..=t.epochs {
-            let mut gw = vec![vec![0f32; d]; k];
-            let mut gb = vec![0f32; k];
-            for (x, (_, y)) in z.iter().zip(samples) {
-                let logits: Vec<f32> =
-                    w.iter().zip(&b).map(|(wk, bk)| bk + wk.iter().zip(x).map(|(a, c)| a * c).sum::<f32>()).collect();
-                let p = softmax(&logits);
-                let cw = class_weight[*y] / n;
-                for c in 0..k {
-                    let g = cw * (p[c] - f32::from(u8::from(c == *y)));
-                    gb[c] += g;
-                    for (gwi, xi) in gw[c].iter_mut().zip(x) {
-                        *gwi += g * xi;
-                    }
-                }
-            }
-            let (c1, c2) = (1.0 - beta1.powi(epoch as i32), 1.0 - beta2.powi(epoch as i32));
-            for c in 0..k {
-                for i in 0..d {
-                    let g = gw[c][i] + t.l2 * w[c][i];
-                    mw[c][i] = beta1 * mw[c][i] + (1.0 - beta1) * g;
-                    vw[c][i] = beta2 * vw[c][i] + (1.0 - beta2) * g * g;
-                    w[c][i] -= t.learning_rate * (mw[c][i] / c1) / ((vw[c][i] / c2).sqrt() + eps);
-                }
-                mb[c] = beta1 * mb[c] + (1.0 - beta1) * gb[c];
-                vb[c] = beta2 * vb[c] + (1.0 - beta2) * gb[c] * gb[c];
-                b[c] -= t.learning_rate * (mb[c] / c1) / ((vb[c] / c2).sqrt() + eps);
-            }
-        }
-        Self { kinds: kinds.to_vec(), mean, scale, weights: w, bias: b, trained_on }
+            .map(|l| {
+                serde_json::from_value(serde_json::Value::String(l.clone()))
+                    .map_err(|_| ModelError::Malformed(format!("unknown kind {l:?}")))
+            })
+            .collect::<Result<Vec<DocumentKind>, _>>()?;
+        Ok(Self { kinds, model })
     }
 
-    /// The model as shipped: weights rounded to 5 significant digits (stable
-    /// across rebuilds, small) and its SHA-256.
-    pub fn to_shipped_json(&self) -> (String, String) {
-        let round = |v: &[f32]| -> Vec<f32> { v.iter().map(|x| format!("{x:.5e}").parse().unwrap_or(*x)).collect() };
-        let rounded = Self {
-            kinds: self.kinds.clone(),
-            mean: round(&self.mean),
-            scale: round(&self.scale),
-            weights: self.weights.iter().map(|w| round(w)).collect(),
-            bias: round(&self.bias),
-            trained_on: self.trained_on.clone(),
-        };
-        let json = serde_json::to_string(&rounded).unwrap_or_default() + "\n";
-        let hash = hex::encode(Sha256::digest(json.as_bytes()));
-        (json, hash)
+    /// Fits a model on samples labelled by index into [`KINDS`].
+    pub fn train(samples: &[(Vec<f32>, usize)], t: Training, trained_on: String) -> Self {
+        let labels: Vec<String> = KINDS.iter().map(|k| label(*k)).collect();
+        Self { kinds: KINDS.to_vec(), model: SoftmaxModel::train(samples, &labels, t, trained_on) }
     }
-}
 
-fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::MIN, f32::max);
-    let e: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-    let total: f32 = e.iter().sum();
-    e.iter().map(|v| v / total).collect()
+    pub fn dimensions(&self) -> usize {
+        self.model.dimensions()
+    }
+
+    pub fn probabilities(&self, x: &[f32]) -> Vec<f32> {
+        self.model.probabilities(x)
+    }
 }
 
 #[cfg(test)]
@@ -181,29 +60,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn training_separates_two_clusters_and_the_shipped_json_round_trips() {
-        let kinds = [DocumentKind::Resume, DocumentKind::CoverLetter];
-        let samples: Vec<(Vec<f32>, usize)> = (0..40)
-            .map(|i| {
-                let y = i % 2;
-                let jitter = (i as f32 * 0.37).sin() * 0.3;
-                (vec![y as f32 * 2.0 - 1.0 + jitter, jitter, 5.0], y)
-            })
-            .collect();
-        let model = KindModel::train(&samples, &kinds, Training::default(), "toy".into());
-        assert!(model.probabilities(&[1.0, 0.0, 5.0])[1] > 0.9);
-        assert!(model.probabilities(&[-1.0, 0.0, 5.0])[0] > 0.9);
-        let (json, hash) = model.to_shipped_json();
-        let back: KindModel = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.dimensions(), 3);
-        assert_eq!(hash.len(), 64);
-        assert!(back.check().is_ok());
-    }
-
-    #[test]
     fn the_shipped_model_matches_its_pinned_hash_and_reads_every_kind() {
         let model = KindModel::shipped().expect("shipped kind model");
-        assert_eq!(model.kinds.len(), crate::features::KINDS.len());
+        assert_eq!(model.kinds, KINDS);
         assert_eq!(model.dimensions(), crate::kind::FEATURES);
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::dates::{DateRange, FoundRange, find_ranges};
 use crate::extract::{Doc, Found};
+use crate::job_header;
 use crate::lexicon::SkillLexicon;
 use crate::metrics::metrics;
 use crate::model::{
@@ -395,7 +396,7 @@ const ORG_WORDS: &[&str] = &[
 ];
 
 /// Company-form suffixes that belong to the name before them.
-const ORG_SUFFIXES: &[&str] = &[
+pub(crate) const ORG_SUFFIXES: &[&str] = &[
     "inc",
     "inc.",
     "llc",
@@ -489,13 +490,13 @@ const US_STATES: &[&str] = &[
     "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC",
 ];
 
-static SEGMENT_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+pub(crate) static SEGMENT_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s+|\t+|\s{2,}|\s+at\s+|\n").expect("separator regex")
 });
 
 /// A segment without surrounding separators; a parenthesis is dropped only
 /// when its partner is missing ("(CSM)" stays, "Remote)" loses its ")").
-fn clean_segment(segment: &str) -> String {
+pub(crate) fn clean_segment(segment: &str) -> String {
     let mut s = segment.trim().trim_matches([',', ':', ';', '-', '–', '—', '|', '•']).trim().to_owned();
     loop {
         let (open, close) = (s.matches('(').count(), s.matches(')').count());
@@ -521,15 +522,15 @@ fn words_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn has_title_word(text: &str) -> bool {
+pub(crate) fn has_title_word(text: &str) -> bool {
     words_of(text).iter().any(|w| TITLE_WORDS.contains(&w.as_str()))
 }
 
-fn has_org_word(text: &str) -> bool {
+pub(crate) fn has_org_word(text: &str) -> bool {
     words_of(text).iter().any(|w| ORG_WORDS.contains(&w.as_str()))
 }
 
-fn is_location(text: &str) -> bool {
+pub(crate) fn is_location(text: &str) -> bool {
     let t = text.trim().trim_matches(['(', ')']);
     let lower = t.to_lowercase();
     if COUNTRIES.contains(&lower.as_str()) || US_STATES.contains(&t) {
@@ -621,7 +622,7 @@ fn parse_header(text: &str) -> (Option<String>, Option<String>, Option<String>) 
     (title, organisation, location)
 }
 
-fn dated(text: &str) -> Option<FoundRange> {
+pub(crate) fn dated(text: &str) -> Option<FoundRange> {
     find_ranges(text, false).into_iter().find(|f| f.range.start.is_some() || f.range.end.is_some())
 }
 
@@ -694,6 +695,8 @@ fn jobs(
     let lines = &doc.lines;
     let mut layout: Option<Layout> = None;
     let mut current: Option<usize> = None;
+    // The employer named above several roles ("Acme" over "Lead … 2021–" and "Engineer … 2018–2021").
+    let mut group: Option<String> = None;
     let mut i = range.start;
     while i < range.end {
         if lines[i].bullet {
@@ -746,7 +749,8 @@ fn jobs(
             };
             // Lines between the previous header and this one are paragraphs of the previous role.
             paragraphs(doc, claimed..first, current, lexicon, out);
-            if let Some(job) = job_fact(doc, first, last, volunteer) {
+            let window = claimed.min(first)..next_anchor.max(last + 1);
+            if let Some(job) = job_fact(doc, first, last, window, &mut group, volunteer) {
                 out.push(job);
                 current = Some(out.len() - 1);
             }
@@ -807,8 +811,23 @@ fn header_like(text: &str, max_words: usize) -> bool {
     text.split_whitespace().count() <= max_words && !text.ends_with('.') && metrics(text).is_empty() && !verb
 }
 
-/// The role whose header is lines `first..=last`.
-fn job_fact(doc: &Doc<'_>, first: usize, last: usize, volunteer: bool) -> Option<Found> {
+/// Text that cannot name a title or an employer: no letters, a date, a lone
+/// letter or two.
+fn empty_field(text: &str) -> bool {
+    text.chars().filter(|c| c.is_alphabetic()).count() < 2 || dated(text).is_some_and(|f| f.end - f.start + 3 >= text.len())
+}
+
+/// The role whose header is lines `first..=last`; `window` holds the lines
+/// the learned labeller may read around its dated line, `group` the employer
+/// named above a run of roles.
+fn job_fact(
+    doc: &Doc<'_>,
+    first: usize,
+    last: usize,
+    window: std::ops::Range<usize>,
+    group: &mut Option<String>,
+    volunteer: bool,
+) -> Option<Found> {
     let raw = doc.raw(first, last);
     let mut found = dated(raw);
     if let Some(split) = split_range(&doc.lines[first], doc.lines.get(last + 1))
@@ -823,9 +842,31 @@ fn job_fact(doc: &Doc<'_>, first: usize, last: usize, volunteer: bool) -> Option
         None => raw.to_owned(),
     };
     let without_date = without_date.replace(" | ", "\n");
-    let (title, organisation, location) = parse_header(&without_date);
+    let (mut title, mut organisation, mut location) = parse_header(&without_date);
+    // The learned labeller reads the window around the dated line; the rules' reading stands where it is unsure.
+    let anchor = (first..=last).find(|&i| dated(doc.lines[i].text).is_some()).unwrap_or(first);
+    if let Some(reading) = job_header::read(&job_header::segments(doc, anchor, window)) {
+        let above = |line: usize| line < anchor && dated(doc.lines[line].text).is_none();
+        if let Some((t, _)) = reading.title {
+            title = Some(t);
+        }
+        match reading.organisation {
+            Some((o, line)) => {
+                *group = above(line).then(|| o.clone());
+                organisation = Some(o);
+            }
+            None if organisation.is_none() => organisation = group.clone(),
+            None => {}
+        }
+        if location.is_none() {
+            location = reading.location;
+        }
+    }
+    let organisation = organisation.filter(|o| {
+        !empty_field(o) && title.as_ref().is_none_or(|t| !t.trim().eq_ignore_ascii_case(o.trim()))
+    });
     let dates: Option<DateRange> = found.map(|f| f.range);
-    let title = title.filter(|t| !t.is_empty())?;
+    let title = title.filter(|t| !empty_field(t))?;
     if !has_title_word(&title) && organisation.is_none() {
         return None;
     }

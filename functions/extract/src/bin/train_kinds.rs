@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for fold in 0..5 {
             let train: Vec<(Vec<f32>, usize)> =
                 grouped.iter().enumerate().filter(|(i, _)| i % 5 != fold).flat_map(|(_, g)| g.clone()).collect();
-            let m = KindModel::train(&train, &KINDS, t, String::new());
+            let m = KindModel::train(&train, t, String::new());
             for (_, g) in grouped.iter().enumerate().filter(|(i, _)| i % 5 == fold) {
                 // The whole-document view is what classification sees.
                 if let Some((x, y)) = g.first() {
@@ -138,8 +138,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         best.1.epochs,
         best.0
     );
-    let m = KindModel::train(&all, &KINDS, best.1, trained_on.clone());
-    let (json, hash) = m.to_shipped_json();
+    let m = KindModel::train(&all, best.1, trained_on.clone());
+    let (json, hash) = m.model.to_shipped_json();
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("kinds.json"), &json)?;
     std::fs::write(out.join("kinds.json.sha256"), format!("{hash}  kinds.json\n"))?;

@@ -1,0 +1,172 @@
+//! Trains the job-header labeller (`facts::job_header`) on the dev split:
+//! every dated line of an experience section whose dates match a gold job
+//! gives its window's segments as samples, labelled title or organisation
+//! when they agree with that job's, location when they read as a place, else
+//! other. Real dev résumés, the rendered dev themes and generated résumés.
+//! Writes `shared/facts/model/job_header.json` and its `.sha256`.
+//!
+//! `cargo run --release -p extract --bin train_headers -- tests/corpus --docs DIR [--out shared/facts/model]`
+
+use domain::{DocumentId, Limits, PageText};
+use extract::corpus_eval::matching::similar;
+use extract::corpus_eval::{GoldJob, Split, load_manifest, load_rendered};
+use facts::dates::YearMonth;
+use facts::extract::Doc;
+use facts::job_header::{self, FEATURES, LABELS, LOCATION, ORGANISATION, TITLE};
+use learn::{SoftmaxModel, Training};
+use std::path::PathBuf;
+
+fn pages_of(bytes: &[u8]) -> Vec<PageText> {
+    match documents::inspect(bytes, &Limits::default()) {
+        Ok(i) if !i.content_type.is_image() => documents::extract_text(i.content_type, bytes).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn gold_date(s: Option<&str>) -> Option<YearMonth> {
+    let s = s?;
+    let mut parts = s.split('-');
+    YearMonth::new(parts.next()?.parse().ok()?, parts.next().and_then(|m| m.parse().ok()))
+}
+
+/// The gold job whose dates are the window's.
+fn job_of<'a>(gold: &'a [GoldJob], w: &job_header::Window) -> Option<&'a GoldJob> {
+    let candidates: Vec<&GoldJob> = gold
+        .iter()
+        .filter(|g| {
+            let start = gold_date(g.start.as_deref());
+            let start_ok = start.is_some_and(|s| w.dates.start.is_some_and(|d| d.year == s.year));
+            let end_ok = match g.end.as_deref() {
+                Some("present") => w.dates.current,
+                other => {
+                    let e = gold_date(other);
+                    !w.dates.current && (e.map(|e| e.year) == w.dates.end.map(|d| d.year) || e.is_none())
+                }
+            };
+            start_ok && end_ok
+        })
+        .collect();
+    match candidates.len() {
+        0 => None,
+        1 => Some(candidates[0]),
+        // Same dates twice: the one a segment names.
+        _ => candidates.into_iter().find(|g| {
+            w.segments.iter().any(|s| g.title.as_deref().is_some_and(|t| similar(&s.text, t)))
+        }),
+    }
+}
+
+fn samples_of(pages: &[PageText], gold: &[GoldJob]) -> Vec<(Vec<f32>, usize)> {
+    let doc = Doc::new(DocumentId::new(), pages, "train");
+    let mut out = Vec::new();
+    for w in job_header::windows(&doc) {
+        let Some(job) = job_of(gold, &w) else { continue };
+        for s in &w.segments {
+            let is_title = job.title.as_deref().is_some_and(|t| similar(&s.text, t));
+            let is_org = job.organisation.as_deref().is_some_and(|o| similar(&s.text, o));
+            let label = match (is_title, is_org) {
+                (true, true) => continue,
+                (true, false) => TITLE,
+                (false, true) => ORGANISATION,
+                _ if facts_is_location(&s.text) => LOCATION,
+                _ => LABELS.len() - 1,
+            };
+            out.push((job_header::features(s), label));
+        }
+    }
+    out
+}
+
+/// A place as the labeller's location feature reads it.
+fn facts_is_location(text: &str) -> bool {
+    job_header::features(&job_header::Segment {
+        text: text.to_owned(),
+        line: 0,
+        offset: 0,
+        index_in_line: 0,
+        segments_in_line: 1,
+        after_at: false,
+        line_is_bullet: false,
+    })[job_header::BUCKETS + 12]
+        > 0.0
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut it = std::env::args().skip(1);
+    let (mut corpus, mut docs, mut out) = (None, None, PathBuf::from("shared/facts/model"));
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--docs" => docs = it.next().map(PathBuf::from),
+            "--out" => out = it.next().map(PathBuf::from).ok_or("--out needs a value")?,
+            _ => corpus = Some(PathBuf::from(a)),
+        }
+    }
+    let corpus = corpus.unwrap_or_else(|| PathBuf::from("tests/corpus"));
+    let docs = docs
+        .or_else(|| std::env::var_os("PERSONALIZATION_CORPUS_DOCS").map(PathBuf::from))
+        .ok_or("--docs DIR: the real documents")?;
+    let mut entries = load_rendered(&corpus)?;
+    entries.extend(load_manifest(&corpus, &docs)?);
+    let mut grouped: Vec<Vec<(Vec<f32>, usize)>> = Vec::new();
+    for e in entries.iter().filter(|e| e.split == Split::Dev) {
+        let Some(gold) = &e.gold else { continue };
+        let Ok(bytes) = std::fs::read(&e.file) else { continue };
+        grouped.push(samples_of(&pages_of(&bytes), &gold.jobs));
+    }
+    for sample in extract::corpus::corpus(60, 23) {
+        let gold: Vec<GoldJob> = sample
+            .truth
+            .jobs
+            .iter()
+            .map(|j| GoldJob {
+                title: Some(j.title.clone()),
+                organisation: Some(j.organisation.clone()),
+                start: Some(j.start.to_string()),
+                end: Some(j.end.map_or_else(|| "present".to_owned(), |e| e.to_string())),
+            })
+            .collect();
+        grouped.push(samples_of(&pages_of(&sample.bytes), &gold));
+    }
+    grouped.retain(|g| !g.is_empty());
+    let total: usize = grouped.iter().map(Vec::len).sum();
+    let mut per_label = [0usize; LABELS.len()];
+    for (_, y) in grouped.iter().flatten() {
+        per_label[*y] += 1;
+    }
+    println!("{} documents, {total} segments {:?}", grouped.len(), LABELS.iter().zip(per_label).collect::<Vec<_>>());
+    let labels: Vec<String> = LABELS.iter().map(|l| (*l).to_owned()).collect();
+    let mut best = (f64::MIN, Training::default());
+    for l2 in [1e-3f32, 1e-2, 1e-1] {
+        let t = Training { l2, epochs: 150, learning_rate: 0.05 };
+        let (mut right, mut count) = (0usize, 0usize);
+        for fold in 0..4 {
+            let train: Vec<(Vec<f32>, usize)> =
+                grouped.iter().enumerate().filter(|(i, _)| i % 4 != fold).flat_map(|(_, g)| g.clone()).collect();
+            let m = SoftmaxModel::train(&train, &labels, t, String::new());
+            for (x, y) in grouped.iter().enumerate().filter(|(i, _)| i % 4 == fold).flat_map(|(_, g)| g) {
+                let p = m.probabilities(x);
+                let got = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+                right += usize::from(got == *y);
+                count += 1;
+            }
+        }
+        let accuracy = right as f64 / count.max(1) as f64;
+        println!("l2 {l2:<6} four-fold segment accuracy on dev documents {right}/{count} = {accuracy:.3}");
+        if accuracy > best.0 {
+            best = (accuracy, t);
+        }
+    }
+    let all: Vec<(Vec<f32>, usize)> = grouped.into_iter().flatten().collect();
+    let trained_on = format!(
+        "{total} segments of dev documents, l2 {}, {} epochs; four-fold segment accuracy {:.3}",
+        best.1.l2, best.1.epochs, best.0
+    );
+    let m = SoftmaxModel::train(&all, &labels, best.1, trained_on.clone());
+    assert_eq!(m.dimensions(), FEATURES);
+    let (json, hash) = m.to_shipped_json();
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("job_header.json"), &json)?;
+    std::fs::write(out.join("job_header.json.sha256"), format!("{hash}  job_header.json\n"))?;
+    println!("wrote {} ({} bytes, sha256 {hash}): {trained_on}", out.join("job_header.json").display(), json.len());
+    Ok(())
+}
