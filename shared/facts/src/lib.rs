@@ -5,6 +5,7 @@
 
 pub mod dates;
 pub mod extract;
+pub mod headings;
 pub mod job_header;
 pub mod lexicon;
 pub mod metrics;
