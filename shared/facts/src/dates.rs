@@ -104,14 +104,18 @@ impl DateRange {
     }
 }
 
-const MONTH: &str = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+/// Month names and abbreviations in English, German, French, Spanish,
+/// Portuguese and Italian (longest first within each group, so that the
+/// regex, leftmost-first, takes the whole word).
+const MONTH: &str = r"(?P<mon>january|jan|february|feb|march|mar|april|apr|may|june|jun|july|jul|august|aug|september|sept|sep|october|oct|november|nov|december|dec|januar|jänner|februar|märz|mai|juni|juli|oktober|okt|dezember|dez|janvier|janv|février|févr|fevr|mars|avril|avr|juin|juillet|juil|août|aout|septembre|octobre|novembre|décembre|déc|enero|ene|febrero|marzo|abril|abr|mayo|junio|julio|agosto|ago|septiembre|setiembre|octubre|noviembre|diciembre|dic|janeiro|fevereiro|fev|março|maio|junho|julho|setembro|set|outubro|out|dezembro|gennaio|gen|febbraio|aprile|maggio|mag|giugno|giu|luglio|lug|settembre|ottobre|ott|dicembre)\.?";
 const YEAR: &str = r"(?P<year>(?:19[5-9]\d|20\d\d))";
 
 /// One date, alternatives from most to least specific (leftmost-first).
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives = [
         // 15 March 2019, March 2019, Sept. 2019, Mar '19 is not handled (two-digit years are ambiguous)
-        format!(r"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{MONTH},?\s*{YEAR}"),
+        format!(r"(?:\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?)?{MONTH},?\s*(?:de\s+|del\s+)?{YEAR}"),
+
         // March 15, 2019
         format!(r"{}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{}", MONTH.replace("mon", "mon2"), YEAR.replace("year", "year2")),
         // Summer 2017
@@ -130,16 +134,24 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
         // 2019
         YEAR.replace("year", "year8"),
     ];
-    Regex::new(&format!(r"(?i)\b(?:{})\b", alternatives.join("|"))).expect("date regex")
+    // 2018年3月, 2018年: no word boundary after it ("2018年3月至今": 月 and 至 are both word characters).
+    let chinese = format!(r"{}\s*年\s*(?:(?P<cnmonth>0?[1-9]|1[0-2])\s*月)?", YEAR.replace("year", "year9"));
+    Regex::new(&format!(r"(?i)\b(?:{chinese}|(?:{})\b)", alternatives.join("|"))).expect("date regex")
 });
 
 static PRESENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:present|current(?:ly)?|now|today|to\s+date|till\s+date|date|ongoing)\b")
+    Regex::new(
+        r"(?i)^\s*(?:present|current(?:ly)?|now|today|to\s+date|till\s+date|date|ongoing|(?:bis\s+)?heute|aktuell|jetzt|dato|présent|aujourd['’]hui|actuel(?:lement)?|en\s+cours|à\s+ce\s+jour|presente|actualidad|actual(?:mente)?|hoy|atual(?:mente)?|hoje|o\s+momento|oggi|attuale|in\s+corso|heden|nu|至今|现在|今|目前)(?:\b|$|[^\w])",
+    )
         .expect("present regex")
 });
 static RANGE_SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:[-–—−~→]+|->|to|until|till|through|thru)\s*").expect("separator regex"));
-static SINCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:since|from)\s+$").expect("since regex"));
+    LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:[-–—−~→～〜]+|->|to|until|till|through|thru|bis|à|au|a|al|hasta|até|ao|fino\s+a|tot|至|到)\s*")
+            .expect("separator regex")
+    });
+static SINCE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:since|from|seit|depuis|desde|dal|sinds)\s+$").expect("since regex"));
 
 /// One date found in a text: its byte span, value and confidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -151,22 +163,22 @@ struct DateHit {
 }
 
 fn month_number(name: &str) -> Option<u8> {
-    let n = match name.get(..3)?.to_ascii_lowercase().as_str() {
-        "jan" => 1,
-        "feb" => 2,
-        "mar" => 3,
-        "apr" => 4,
-        "may" => 5,
-        "jun" => 6,
-        "jul" => 7,
-        "aug" => 8,
-        "sep" => 9,
-        "oct" => 10,
-        "nov" => 11,
-        "dec" => 12,
-        _ => return None,
-    };
-    Some(n)
+    const MONTHS: [&[&str]; 12] = [
+        &["jan", "january", "januar", "jänner", "janv", "janvier", "ene", "enero", "janeiro", "gen", "gennaio"],
+        &["feb", "february", "februar", "févr", "fevr", "février", "febrero", "fev", "fevereiro", "febbraio"],
+        &["mar", "march", "märz", "mars", "marzo", "março"],
+        &["apr", "april", "avr", "avril", "abr", "abril", "aprile"],
+        &["may", "mai", "mayo", "maio", "mag", "maggio"],
+        &["jun", "june", "juni", "juin", "junio", "junho", "giu", "giugno"],
+        &["jul", "july", "juli", "juil", "juillet", "julio", "julho", "lug", "luglio"],
+        &["aug", "august", "août", "aout", "ago", "agosto"],
+        &["sep", "sept", "september", "septembre", "septiembre", "setiembre", "set", "setembro", "settembre"],
+        &["oct", "october", "okt", "oktober", "octobre", "octubre", "out", "outubro", "ott", "ottobre"],
+        &["nov", "november", "novembre", "noviembre", "novembro"],
+        &["dec", "december", "dez", "dezember", "déc", "décembre", "dic", "diciembre", "dezembro", "dicembre"],
+    ];
+    let name = name.trim_end_matches('.').to_lowercase();
+    MONTHS.iter().position(|names| names.contains(&name.as_str())).map(|i| i as u8 + 1)
 }
 
 /// Whether a match is really a date and not part of a number, an amount or a phone.
@@ -217,6 +229,8 @@ fn dates_in(text: &str) -> Vec<DateHit> {
             }
         } else if let Some(y) = year("year7") {
             (YearMonth::new(y, caps.name("nummonth").and_then(|m| m.as_str().parse().ok())), 1.0)
+        } else if let Some(y) = year("year9") {
+            (YearMonth::new(y, caps.name("cnmonth").and_then(|m| m.as_str().parse().ok())), 1.0)
         } else if let Some(y) = year("year8") {
             (YearMonth::new(y, None), 0.9)
         } else {

@@ -79,6 +79,7 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
         }
         parts.push((clean_segment(&text[last..]), after_at));
         parts.retain(|(p, _)| p.chars().any(char::is_alphabetic));
+        let parts = company_suffixes(parts);
         let n = parts.len();
         for (k, (part, after_at)) in parts.into_iter().enumerate() {
             out.push(Segment {
@@ -90,6 +91,35 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
                 after_at,
                 line_is_bullet: line.bullet,
             });
+        }
+    }
+    out
+}
+
+/// "ABC Company" + "Inc." is one name; "Dunamu Inc. Seoul" is two segments.
+fn company_suffixes(parts: Vec<(String, bool)>) -> Vec<(String, bool)> {
+    let mut merged: Vec<(String, bool)> = Vec::new();
+    for (part, after_at) in parts {
+        match merged.last_mut() {
+            Some(last) if ORG_SUFFIXES.contains(&part.to_lowercase().as_str()) => {
+                last.0.push_str(", ");
+                last.0.push_str(&part);
+            }
+            _ => merged.push((part, after_at)),
+        }
+    }
+    let mut out = Vec::new();
+    for (part, after_at) in merged {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        let cut = words[..words.len().saturating_sub(1)]
+            .iter()
+            .position(|w| w.ends_with('.') && ORG_SUFFIXES.contains(&w.to_lowercase().as_str()));
+        match cut {
+            Some(i) if !has_title_word(&words[i + 1..].join(" ")) => {
+                out.push((words[..=i].join(" "), after_at));
+                out.push((words[i + 1..].join(" "), false));
+            }
+            _ => out.push((part, after_at)),
         }
     }
     out

@@ -213,11 +213,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", t.render(scope));
         }
     }
-    println!("per theme (rendered): job F1, name exact, skills recall");
-    for (scope, t) in results.totals.iter().filter(|(s, _)| s.starts_with("theme:")) {
+    // Test themes only when the test split is shown (its errors are not for tuning).
+    let theme_split: BTreeMap<&str, Split> = entries.iter().filter(|e| e.rendered).map(|e| (e.group.as_str(), e.split)).collect();
+    let shown = |theme: &str| args.show == Some(Split::Test) || theme_split.get(theme) == Some(&Split::Dev);
+    println!("per theme (rendered; test themes with --show test): job F1, name exact, skills recall");
+    for (scope, t) in results.totals.iter().filter(|(s, _)| s.starts_with("theme:") && shown(&s[6..])) {
         println!(
-            "  {:<28} job F1 {:.3}  name {:.3}  skills {:.3}",
+            "  {:<28} {:<4} job F1 {:.3}  name {:.3}  skills {:.3}",
             &scope[6..],
+            theme_split.get(&scope[6..]).map_or("", |s| s.as_str()),
             t.job.f1(),
             t.measure("name_exact").unwrap_or(0.0),
             t.skills.recall()
