@@ -96,11 +96,17 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
     out
 }
 
-/// "ABC Company" + "Inc." is one name; "Dunamu Inc. Seoul" is two segments.
+/// "ABC Company" + "Inc." is one name, "Seoul" + "S.Korea" one place;
+/// "Dunamu Inc. Seoul" is two segments.
 fn company_suffixes(parts: Vec<(String, bool)>) -> Vec<(String, bool)> {
     let mut merged: Vec<(String, bool)> = Vec::new();
     for (part, after_at) in parts {
         match merged.last_mut() {
+            // "Seoul" + "S.Korea", "Austin" + "TX": one place.
+            Some(last) if is_location(&format!("{}, {part}", last.0)) && !is_location(&last.0) => {
+                last.0.push_str(", ");
+                last.0.push_str(&part);
+            }
             Some(last) if ORG_SUFFIXES.contains(&part.to_lowercase().as_str()) => {
                 last.0.push_str(", ");
                 last.0.push_str(&part);
@@ -206,7 +212,9 @@ pub fn read(segments: &[Segment]) -> Option<Reading> {
             .filter(|i| probs[*i][label] >= 0.4 && probs[*i][label] >= probs[*i][LABELS.len() - 1])
     };
     let title = best(TITLE, &[]);
-    let organisation = best(ORGANISATION, &title.into_iter().collect::<Vec<_>>());
+    // A place is not an employer, whatever its words.
+    let places: Vec<usize> = (0..segments.len()).filter(|i| is_location(&segments[*i].text)).collect();
+    let organisation = best(ORGANISATION, &title.into_iter().chain(places).collect::<Vec<_>>());
     let taken: Vec<usize> = title.into_iter().chain(organisation).collect();
     let location = best(LOCATION, &taken);
     let same = |a: Option<usize>, b: Option<usize>| match (a, b) {

@@ -10,6 +10,7 @@ pub mod job_header;
 pub mod lexicon;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod other_kinds;
 pub mod resume;
 pub mod text;

@@ -72,12 +72,11 @@ fn contact(doc: &Doc<'_>, out: &mut Vec<Found>) {
         .filter(|b| matches!(b.section, Section::Header | Section::Contact | Section::Other))
         .flat_map(|b| b.lines.clone())
         .collect();
-    if let Some((i, name)) = header_lines.iter().take(6).find_map(|&i| name_in_line(doc.lines[i].text).map(|n| (i, n)))
-    {
-        let line = &doc.lines[i];
-        let start = line.text_start + line.text.find(name).unwrap_or(0);
-        let value = FactValue::Contact(Contact { kind: ContactKind::Name, value: name.to_owned() });
-        out.push(Found { fact: doc.fact(value, line, start, start + name.len(), 0.8), parent: None });
+    if let Some(name) = crate::names::find(doc) {
+        let (line, last) = (&doc.lines[name.line], &doc.lines[name.end_line]);
+        let value = FactValue::Contact(Contact { kind: ContactKind::Name, value: name.value });
+        let (start, end) = (line.text_start + name.start, last.text_start + name.end);
+        out.push(Found { fact: doc.fact(value, line, start, end, 0.8), parent: None });
     }
     // Emails and links may sit anywhere (a footer, a sidebar); phones only
     // near the top, where numbers are contact details and not statistics.
@@ -124,53 +123,6 @@ fn is_version_like(link: &str) -> bool {
     ["node.js", "next.js", "vue.js", "react.js", "express.js", "d3.js", "three.js", "nuxt.js", "ember.js"]
         .iter()
         .any(|n| lower.starts_with(n))
-}
-
-/// The name at the start of a header line, before any contact detail or icon
-/// glyph ("Alfred Pennyworth I (123) 456-7890" → "Alfred Pennyworth").
-fn name_in_line(text: &str) -> Option<&str> {
-    if let Some(name) = person_name(text) {
-        return Some(name);
-    }
-    let end = text
-        .find(|c: char| !(c.is_alphabetic() || c.is_whitespace() || matches!(c, '-' | '\'' | '.')))
-        .unwrap_or(text.len());
-    // "Silicon Valley, CA, USA" is a place, not a name.
-    if text[end..].starts_with(',') || is_location(text) {
-        return None;
-    }
-    let mut prefix = text[..end].trim_end();
-    // A lone capital left by an icon font ("I" for a phone glyph).
-    while let Some((head, last)) = prefix.rsplit_once(' ') {
-        if last.chars().count() == 1 && last.chars().all(char::is_uppercase) {
-            prefix = head.trim_end();
-        } else {
-            break;
-        }
-    }
-    (prefix.len() < text.len()).then_some(prefix).and_then(person_name)
-}
-
-/// A line that is just a person's name: two to four words, letters only,
-/// each starting with a capital (or all in capitals).
-fn person_name(text: &str) -> Option<&str> {
-    let text = text.trim();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if !(2..=4).contains(&words.len()) || text.len() > 40 {
-        return None;
-    }
-    let namelike = words.iter().all(|w| {
-        let letters = w.trim_end_matches('.');
-        let mut chars = letters.chars();
-        chars.next().is_some_and(char::is_uppercase)
-            && letters.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-    });
-    let lower = text.to_lowercase();
-    let not_a_heading = !["resume", "résumé", "curriculum", "vitae", "cv", "page", "updated"]
-        .iter()
-        .any(|w| lower.split_whitespace().any(|x| x == *w));
-    let not_a_title = !TITLE_WORDS.iter().any(|t| lower.split_whitespace().any(|x| x.trim_matches(['(', ')']) == *t));
-    (namelike && not_a_heading && not_a_title).then_some(text)
 }
 
 // ---------------------------------------------------------------- jobs
