@@ -149,6 +149,7 @@ async fn upload_classify_embed_and_search_bootstraps_answer_the_sample_events() 
             ("JWT_ISSUER", "rie-test".into()),
             ("JWT_AUDIENCE", "personalization".into()),
             ("JWT_HS256_SECRET", SECRET.into()),
+            ("EXTRACT_QUEUE_URL", extract_url.clone()),
         ]),
     );
     let user = "rie-user";

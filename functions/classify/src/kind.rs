@@ -132,6 +132,23 @@ const CUES: &[(DocumentKind, &[&str])] = &[
             "mit freundlichen grüßen",
             "尊敬的",
             "此致",
+            "prezados",
+            "prezado",
+            "prezada",
+            "atenciosamente",
+            "venho por meio desta",
+            "minha candidatura",
+            "me dirijo",
+            "mi candidatura",
+            "je me permets",
+            "ma candidature",
+            "vous prie d'agréer",
+            "salutations distinguées",
+            "hiermit bewerbe",
+            "bewerbe ich mich",
+            "vorstellungsgespräch",
+            "gentile",
+            "cordiali saluti",
         ],
     ),
     (
@@ -163,6 +180,12 @@ const CUES: &[(DocumentKind, &[&str])] = &[
             "wir bieten",
             "ihre aufgaben",
             "ihr profil",
+            "oferecemos",
+            "vaga",
+            "vos missions",
+            "nous offrons",
+            "m/w/d",
+            "wir freuen uns auf ihre bewerbung",
             "岗位职责",
             "任职要求",
             "职位描述",
@@ -342,7 +365,12 @@ impl KindClassifier {
             x.extend(&reading.shape);
             let p = model.probabilities(&x);
             let scores: BTreeMap<DocumentKind, f32> = model.kinds.iter().copied().zip(p).collect();
-            let (kind, confidence) = best_of(&scores);
+            let (best, confidence) = best_of(&scores);
+            // A text like none of the descriptions, with no cue and no letter's
+            // salutation or sign-off, is not a career document.
+            let letter = reading.shape[3] > 0.0 || reading.shape[4] > 0.0;
+            let unrelated = best_similarity < MIN_SIMILARITY && best_cue == 0.0 && !letter;
+            let kind = if unrelated { DocumentKind::Other } else { best };
             return Ok(KindJudgement { kind, confidence, scores, best_similarity });
         }
         let mut logits: Vec<(DocumentKind, f32)> = Vec::with_capacity(self.prototypes.len());

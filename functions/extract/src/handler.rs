@@ -1,16 +1,18 @@
 //! Extract stage: one `document.classified` event in, the document's facts
 //! merged into the user's knowledge graph and a `fact.extracted` event out to
-//! the embed queue. Idempotent per (document, stage, content hash); merging
-//! is idempotent too (the same fact from the same place changes nothing).
+//! the embed queue. Idempotent per (document, stage, content hash, kind and
+//! who named it); merging is idempotent too (the same fact from the same
+//! place changes nothing). A document read again as another kind (the user
+//! corrected it) loses the facts only its old reading gave.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use domain::{
-    DocumentClassified, DocumentId, DocumentKind, DocumentStatus, Envelope, EventType, FactExtracted, FactText, PageText, Reason,
-    UserId,
+    DocumentClassified, DocumentId, DocumentKind, DocumentStatus, Envelope, EventType, FactExtracted, FactText,
+    KindSource, PageText, Reason, UserId,
 };
 use facts::dates::YearMonth;
 use facts::extract::Doc;
-use facts::knowledge::{MergeReport, RuleMatcher};
+use facts::knowledge::{ChangeReason, MergeReport, Retraction, RuleMatcher};
 use facts::lexicon::SkillLexicon;
 use ports::{BlobError, LanguageModel, Ports, Prompt, QueueName, Retryable, StoreError};
 use std::sync::Arc;
@@ -50,11 +52,22 @@ pub struct ExtractReport {
     pub added: usize,
     pub merged: usize,
     pub dedup_rate: f32,
+    /// Facts retracted because only an earlier reading of the document gave them.
+    pub retracted: usize,
+    /// Facts that lost sources in the document and stay on their others.
+    pub withdrawn: usize,
 }
 
-impl From<&MergeReport> for ExtractReport {
-    fn from(r: &MergeReport) -> Self {
-        Self { found: r.found, added: r.added.len(), merged: r.merged.len(), dedup_rate: r.dedup_rate }
+impl ExtractReport {
+    fn new(r: &MergeReport, retraction: &Retraction) -> Self {
+        Self {
+            found: r.found,
+            added: r.added.len(),
+            merged: r.merged.len(),
+            dedup_rate: r.dedup_rate,
+            retracted: retraction.retracted.len(),
+            withdrawn: retraction.withdrawn.len(),
+        }
     }
 }
 
@@ -287,7 +300,13 @@ impl ExtractService {
             tracing::info!(status = %record.status, "the document is not (or no longer) in this state; skipped");
             return Ok(None);
         }
-        if self.idempotency.is_done(&event.document_id, Stage::Extract, &event.sha256).await? {
+        if record.kind_source == KindSource::User && record.kind != event.kind {
+            // The user named another kind since this event was sent; its own event follows.
+            tracing::info!(event_kind = %event.kind, kind = %record.kind, "the user changed the kind since; skipped");
+            return Ok(None);
+        }
+        let reading = store::keys::extract_fingerprint(&event.sha256, event.kind, record.kind_source);
+        if self.idempotency.is_done(&event.document_id, Stage::Extract, &reading).await? {
             tracing::info!("already extracted; redelivery ignored");
             return Ok(None);
         }
@@ -307,14 +326,24 @@ impl ExtractService {
 
         let now = domain::now_rfc3339();
         let parsed = Doc::new(event.document_id, &pages, now.clone());
-        // A document named another kind whose résumé reading is substantial is read as a résumé too.
-        let resume_score = record.kind_scores.as_ref().and_then(|s| s.get(&DocumentKind::Resume)).copied();
+        // A document named another kind whose résumé reading is substantial is read as a résumé too,
+        // unless the user named the kind: then it is read as that kind alone.
+        let resume_score = match record.kind_source {
+            KindSource::Classifier => record.kind_scores.as_ref().and_then(|s| s.get(&DocumentKind::Resume)).copied(),
+            KindSource::User => None,
+        };
         let mut found = facts::extract_scored(event.kind, resume_score, &parsed, self.lexicon.as_ref());
         found.extend(self.proposed(&parsed).await);
         let mut knowledge = self.knowledge.load(user).await?;
         let before = knowledge.edges.clone();
         let matcher = RuleMatcher { today: today() };
-        let report = knowledge.merge(found, &matcher, &now);
+        // Only a kind the user set brings a document back here with the same
+        // content; anything an earlier reading alone gave is withdrawn.
+        let reason = match record.kind_source {
+            KindSource::User => ChangeReason::KindChanged,
+            KindSource::Classifier => ChangeReason::NotReproduced,
+        };
+        let (report, retraction) = knowledge.reread(event.document_id, found, &matcher, reason, &now);
         let written = self.knowledge.save(user, &mut knowledge, &before, &now).await?;
         let touched: Vec<facts::model::FactId> = report.added.iter().chain(&report.merged).cloned().collect();
         let mappings = self.map_skills(&knowledge, &touched).await?;
@@ -329,7 +358,7 @@ impl ExtractService {
             .filter(|f| !f.deleted && !f.value.is_personal())
             .map(|f| FactText { fact_id: f.id.0.clone(), text: f.value.summary() })
             .collect();
-        let key = format!("{}#{}#{}", event.document_id, Stage::Extract.as_str(), event.sha256);
+        let key = format!("{}#{}#{reading}", event.document_id, Stage::Extract.as_str());
         let extracted = Envelope::new(
             EventType::FactExtracted,
             FactExtracted::VERSION,
@@ -350,11 +379,22 @@ impl ExtractService {
                 }
             })?;
 
-        record.facts = Some((report.added.len() + report.merged.len()) as u32);
+        // The live facts the document supports now (after a re-reading too).
+        let supported = knowledge
+            .live()
+            .filter(|f| {
+                knowledge.sources.get(&f.id).is_some_and(|list| {
+                    list.iter().any(|p| {
+                        matches!(&p.source, facts::model::Source::Document { document_id, .. } if *document_id == event.document_id)
+                    })
+                })
+            })
+            .count();
+        record.facts = Some(supported as u32);
         record.dedup_rate = Some(report.dedup_rate);
         record.extracted_at = Some(now);
         self.documents.save(&record).await?;
-        self.idempotency.mark_done(&event.document_id, Stage::Extract, &event.sha256).await?;
+        self.idempotency.mark_done(&event.document_id, Stage::Extract, &reading).await?;
         // The dedup rate as a metric line (CloudWatch embedded metric format reads it from the log).
         tracing::info!(
             found = report.found,
@@ -362,9 +402,18 @@ impl ExtractService {
             merged = report.merged.len(),
             written,
             dedup_rate = report.dedup_rate,
+            retracted = retraction.retracted.len(),
+            withdrawn = retraction.withdrawn.len(),
+            kind = %record.kind,
+            kind_source = record.kind_source.as_str(),
             "facts extracted"
         );
-        Ok(Some(ExtractReport::from(&report)))
+        if !retraction.retracted.is_empty() {
+            // The embed stage has no way to delete fact vectors yet: search may
+            // still return a retracted fact's id until it does.
+            tracing::info!(retracted = retraction.retracted.len(), "retracted facts keep their search vectors");
+        }
+        Ok(Some(ExtractReport::new(&report, &retraction)))
     }
 }
 

@@ -10,7 +10,7 @@ pub mod problem;
 pub mod search;
 
 pub use auth::{AuthUser, JwtVerifier};
-pub use documents::{DocumentView, PagesView, document_routes};
+pub use documents::{DocumentView, KindCorrectionError, PagesView, document_routes};
 pub use knowledge::{KnowledgeView, knowledge_routes};
 pub use ontology::{OntologyState, ontology_routes};
 pub use problem::Problem;

@@ -61,6 +61,75 @@ pub enum DocumentKind {
     Other,
 }
 
+impl DocumentKind {
+    /// The kinds a user may give a document (`unclassified` is the pipeline's, not a kind).
+    pub const SETTABLE: [DocumentKind; 7] = [
+        DocumentKind::Resume,
+        DocumentKind::CoverLetter,
+        DocumentKind::JobDescription,
+        DocumentKind::Certificate,
+        DocumentKind::Transcript,
+        DocumentKind::ReferenceLetter,
+        DocumentKind::Other,
+    ];
+
+    /// The name used in JSON and on the command line (`cover_letter`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unclassified => "unclassified",
+            Self::Resume => "resume",
+            Self::CoverLetter => "cover_letter",
+            Self::JobDescription => "job_description",
+            Self::Certificate => "certificate",
+            Self::Transcript => "transcript",
+            Self::ReferenceLetter => "reference_letter",
+            Self::Other => "other",
+        }
+    }
+
+    /// A kind a user may set, by name; anything else (`unclassified` included) is refused.
+    pub fn parse_settable(name: &str) -> Result<Self, UnknownKind> {
+        Self::SETTABLE.into_iter().find(|k| k.as_str() == name).ok_or_else(|| UnknownKind(name.to_owned()))
+    }
+
+    /// The settable kinds as one comma-separated list, for messages.
+    pub fn settable_list() -> String {
+        Self::SETTABLE.map(Self::as_str).join(", ")
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a kind a user may set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{:?} is not a document kind; use one of {}", .0, DocumentKind::settable_list())]
+pub struct UnknownKind(pub String);
+
+/// Who named a document's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindSource {
+    /// The zero-shot classifier (or nobody yet, while `unclassified`).
+    #[default]
+    Classifier,
+    /// The user corrected it: the document is read as this kind alone, and no
+    /// pipeline stage changes it again.
+    User,
+}
+
+impl KindSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classifier => "classifier",
+            Self::User => "user",
+        }
+    }
+}
+
 /// Where a document is in the pipeline. `TextExtracted`, `NeedsOcr`,
 /// `Quarantined` and `Failed` are terminal for this stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +207,12 @@ pub struct DocumentRecord {
     pub sha256: Option<String>,
     pub status: DocumentStatus,
     pub kind: DocumentKind,
+    /// Whether the classifier or the user named the kind.
+    #[serde(default)]
+    pub kind_source: KindSource,
+    /// When the user last set the kind (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_set_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
     /// Similarity score of every kind the classifier considered (kept when the
@@ -193,6 +268,8 @@ impl DocumentRecord {
                 UploadMethod::Presigned => DocumentStatus::AwaitingUpload,
             },
             kind: DocumentKind::Unclassified,
+            kind_source: KindSource::Classifier,
+            kind_set_at: None,
             confidence: None,
             kind_scores: None,
             reason: None,
@@ -208,6 +285,31 @@ impl DocumentRecord {
             created_at: now.clone(),
             updated_at: now,
         }
+    }
+
+    /// Records the user's kind for the document; `false` when the user had
+    /// already set exactly this kind (nothing to do). The classifier's
+    /// `kind_scores` stay as they were; `confidence` becomes 1, as for facts
+    /// the user edits.
+    pub fn set_kind_by_user(&mut self, kind: DocumentKind) -> bool {
+        if self.kind == kind && self.kind_source == KindSource::User {
+            return false;
+        }
+        let now = crate::now_rfc3339();
+        self.kind = kind;
+        self.kind_source = KindSource::User;
+        self.confidence = Some(1.0);
+        self.kind_set_at = Some(now.clone());
+        self.updated_at = now;
+        true
+    }
+
+    /// Takes the kind fields (kind, who set it, when, confidence) from `other`.
+    pub fn copy_kind_from(&mut self, other: &DocumentRecord) {
+        self.kind = other.kind;
+        self.kind_source = other.kind_source;
+        self.kind_set_at = other.kind_set_at.clone();
+        self.confidence = other.confidence;
     }
 
     /// Moves the record to `status`, recording why (or clearing the reason).
@@ -242,6 +344,49 @@ mod tests {
         assert_eq!(sanitize_filename("C:\\x\\cv.pdf"), "cv.pdf");
         assert_eq!(sanitize_filename("a\u{0}b.pdf"), "ab.pdf");
         assert_eq!(sanitize_filename("   "), "unnamed");
+    }
+
+    #[test]
+    fn settable_kinds_parse_by_their_json_names_and_nothing_else_does() {
+        for kind in DocumentKind::SETTABLE {
+            assert_eq!(DocumentKind::parse_settable(kind.as_str()), Ok(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        let refused = DocumentKind::parse_settable("unclassified").unwrap_err();
+        let message = refused.to_string();
+        for name in
+            ["resume", "cover_letter", "job_description", "certificate", "transcript", "reference_letter", "other"]
+        {
+            assert!(message.contains(name), "{message}");
+        }
+        assert!(DocumentKind::parse_settable("Resume").is_err());
+        assert!(DocumentKind::parse_settable("").is_err());
+    }
+
+    #[test]
+    fn a_user_kind_is_recorded_once_and_old_rows_read_as_the_classifiers() {
+        let mut doc =
+            DocumentRecord::new(UserId::parse("u").unwrap(), DocumentId::new(), "cv.pdf", 1, UploadMethod::Direct);
+        doc.kind = DocumentKind::Resume;
+        doc.confidence = Some(0.8);
+        assert!(doc.set_kind_by_user(DocumentKind::CoverLetter));
+        assert_eq!(
+            (doc.kind, doc.kind_source, doc.confidence),
+            (DocumentKind::CoverLetter, KindSource::User, Some(1.0))
+        );
+        assert!(doc.kind_set_at.is_some());
+        assert!(!doc.set_kind_by_user(DocumentKind::CoverLetter), "the same kind twice changes nothing");
+        // Confirming the classifier's kind is a change of who named it.
+        let mut confirmed =
+            DocumentRecord::new(UserId::parse("u").unwrap(), DocumentId::new(), "cv.pdf", 1, UploadMethod::Direct);
+        confirmed.kind = DocumentKind::Resume;
+        assert!(confirmed.set_kind_by_user(DocumentKind::Resume));
+        // Rows written before kind_source existed are the classifier's.
+        let mut old = serde_json::to_value(&doc).unwrap();
+        old.as_object_mut().unwrap().remove("kind_source");
+        old.as_object_mut().unwrap().remove("kind_set_at");
+        let read: DocumentRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(read.kind_source, KindSource::Classifier);
     }
 
     #[test]

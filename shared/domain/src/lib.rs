@@ -7,7 +7,9 @@ pub mod envelope;
 pub mod ids;
 pub mod limits;
 
-pub use document::{ContentType, DocumentKind, DocumentRecord, DocumentStatus, PageText, Reason, UploadMethod};
+pub use document::{
+    ContentType, DocumentKind, DocumentRecord, DocumentStatus, KindSource, PageText, Reason, UnknownKind, UploadMethod,
+};
 pub use envelope::{DocumentClassified, Envelope, EventType, FactExtracted, FactText, KnowledgeUpdated};
 pub use ids::{DocumentId, IdError, UserId};
 pub use limits::Limits;

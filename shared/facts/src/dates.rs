@@ -297,6 +297,27 @@ pub fn find_ranges(text: &str, lone_is_end: bool) -> Vec<FoundRange> {
             i += 1;
             continue;
         }
+        // "A –" with nothing after the dash on the line: open-ended, as themes print an ongoing role.
+        if let Some(sep) = separator
+            && after[..sep].trim().chars().all(|c| matches!(c, '-' | '–' | '—' | '−' | '~'))
+            && !after[..sep].trim().is_empty()
+            && after[sep..].split('\n').next().is_none_or(|rest| rest.trim().is_empty())
+        {
+            let end = first.end + after[..sep].trim_end().len();
+            found.push(FoundRange {
+                start: first.start,
+                end,
+                range: DateRange {
+                    start: Some(first.value),
+                    end: None,
+                    current: true,
+                    raw: text[first.start..end].into(),
+                    confidence: first.confidence * 0.8,
+                },
+            });
+            i += 1;
+            continue;
+        }
         // "since A" / "from A"
         if let Some(since) = SINCE.find(&text[..first.start]) {
             found.push(FoundRange {
@@ -347,6 +368,25 @@ pub fn mentions_present(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn other_languages_and_open_dashes_read_as_ranges() {
+        let cases = [
+            ("März 2019 – heute", (2019, Some(3)), None, true),
+            ("janvier 2018 à juin 2020", (2018, Some(1)), Some((2020, Some(6))), false),
+            ("marzo de 2015 - actualidad", (2015, Some(3)), None, true),
+            ("2016年9月 - 2019年6月", (2016, Some(9)), Some((2019, Some(6))), false),
+            ("2020年3月至今", (2020, Some(3)), None, true),
+            ("setembro 2021 - atual", (2021, Some(9)), None, true),
+            ("2022-09-01 —", (2022, Some(9)), None, true),
+        ];
+        for (text, start, end, current) in cases {
+            let r = &find_ranges(text, false)[0].range;
+            assert_eq!(r.start, YearMonth::new(start.0, start.1), "{text}");
+            assert_eq!(r.end, end.and_then(|(y, m)| YearMonth::new(y, m)), "{text}");
+            assert_eq!(r.current, current, "{text}");
+        }
+    }
+
     use super::*;
 
     fn ym(s: &str) -> Option<YearMonth> {

@@ -59,19 +59,37 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
     let from = anchor.saturating_sub(REACH).max(window.start);
     let to = (anchor + REACH).min(window.end.saturating_sub(1));
     let mut out = Vec::new();
-    for i in from..=to {
+    let mut i = from;
+    while i <= to {
         let line = &doc.lines[i];
         if line.bullet && i != anchor {
+            i += 1;
             continue;
         }
-        let text = match dated(line.text) {
+        let mut text = match dated(line.text) {
             Some(f) => format!("{}  {}", &line.text[..f.start], &line.text[f.end..]),
             None => line.text.to_owned(),
         };
+        // A parenthesis left open continues on the next line: "Assistant (part-time, 12" / "h/week)".
+        let first_line = i;
+        if text.matches('(').count() > text.matches(')').count()
+            && let Some(next) = doc.lines.get(i + 1).filter(|_| i < to)
+            && next.text.contains(')')
+        {
+            text.push(' ');
+            text.push_str(next.text);
+            i += 1;
+        }
+        i += 1;
         let mut parts: Vec<(String, bool)> = Vec::new();
         let mut last = 0;
         let mut after_at = false;
         for m in SEGMENT_SEPARATOR.find_iter(&text) {
+            // Not inside parentheses: "Assistant (part-time, 12 h/week)" is one segment.
+            let open = text[..m.start()].matches('(').count() > text[..m.start()].matches(')').count();
+            if open || m.start() < last {
+                continue;
+            }
             parts.push((clean_segment(&text[last..m.start()]), after_at));
             let sep = m.as_str().trim();
             after_at = sep == "at" || sep == "@";
@@ -84,8 +102,8 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
         for (k, (part, after_at)) in parts.into_iter().enumerate() {
             out.push(Segment {
                 text: part,
-                line: i,
-                offset: i as i32 - anchor as i32,
+                line: first_line,
+                offset: first_line as i32 - anchor as i32,
                 index_in_line: k,
                 segments_in_line: n,
                 after_at,
@@ -211,7 +229,16 @@ pub fn read(segments: &[Segment]) -> Option<Reading> {
             .max_by(|a, b| probs[*a][label].total_cmp(&probs[*b][label]))
             .filter(|i| probs[*i][label] >= 0.4 && probs[*i][label] >= probs[*i][LABELS.len() - 1])
     };
-    let title = best(TITLE, &[]);
+    // A segment that names an employer by its words ("GmbH", "School") and no
+    // role is not a title, whatever the weights say.
+    let org_like: Vec<usize> = (0..segments.len())
+        .filter(|i| {
+            let t = &segments[*i].text;
+            let suffix = t.split_whitespace().any(|w| ORG_SUFFIXES.contains(&w.to_lowercase().as_str()));
+            (has_org_word(t) || suffix) && !has_title_word(t)
+        })
+        .collect();
+    let title = best(TITLE, &org_like);
     // A place is not an employer, whatever its words.
     let places: Vec<usize> = (0..segments.len()).filter(|i| is_location(&segments[*i].text)).collect();
     let organisation = best(ORGANISATION, &title.into_iter().chain(places).collect::<Vec<_>>());

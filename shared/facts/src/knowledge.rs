@@ -11,6 +11,7 @@
 use crate::dates::{DateRange, YearMonth};
 use crate::extract::Found;
 use crate::model::{FactId, FactKind, FactValue, Provenance, Source, Visibility};
+use domain::DocumentId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -216,6 +217,9 @@ pub struct Change {
     pub action: ChangeAction,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// Why, for changes the engine made on its own (withdrawals, retractions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ChangeReason>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +229,41 @@ pub enum ChangeAction {
     Merged,
     Edited,
     Deleted,
+    /// One source of the fact no longer says it; the fact stays on its others.
+    Withdrawn,
+    /// The fact lost its last source and was removed.
+    Retracted,
+}
+
+/// Why the engine withdrew a source or retracted a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// The document was read again as another kind (the user corrected it).
+    KindChanged,
+    /// The document was read again and the reading no longer gives it.
+    NotReproduced,
+}
+
+/// What re-reading a document withdrew.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Retraction {
+    /// Facts that lost their last source and were removed.
+    pub retracted: Vec<FactId>,
+    /// Facts that lost sources in the document and stay on their others
+    /// (another document, an interview answer, the user's edit).
+    pub withdrawn: Vec<FactId>,
+}
+
+/// What a save must delete: withdrawn sources and retracted facts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Removals {
+    pub sources: Vec<(FactId, Source)>,
+    pub facts: Vec<FactId>,
+}
+
+fn in_document(source: &Source, document: DocumentId) -> bool {
+    matches!(source, Source::Document { document_id, .. } if *document_id == document)
 }
 
 /// One user's facts, their sources and the edges between them.
@@ -239,6 +278,8 @@ pub struct Knowledge {
     changes: Vec<Change>,
     /// Facts changed since then, to write back.
     dirty: BTreeSet<FactId>,
+    /// Sources withdrawn and facts retracted since then, to delete.
+    removals: Removals,
 }
 
 fn combined(a: f32, b: f32) -> f32 {
@@ -313,6 +354,11 @@ impl Knowledge {
         (std::mem::take(&mut self.changes), std::mem::take(&mut self.dirty))
     }
 
+    /// The sources withdrawn and facts retracted since the last call.
+    pub fn take_removals(&mut self) -> Removals {
+        std::mem::take(&mut self.removals)
+    }
+
     /// Adds `p` to the fact's sources unless the same source is there.
     fn add_source(&mut self, id: &FactId, p: Provenance) -> bool {
         let list = self.sources.entry(id.clone()).or_default();
@@ -347,10 +393,115 @@ impl Knowledge {
     /// statement → job fields and IN / USED edges; every source gets a
     /// SUPPORTS edge from its document.
     pub fn merge(&mut self, found: Vec<Found>, matcher: &dyn FactMatcher, now: &str) -> MergeReport {
+        self.merge_found(&found, matcher, now).0
+    }
+
+    /// Reads `document` again: merges what the new reading found, then
+    /// withdraws the document's sources the new reading did not give again
+    /// (a fact left with no source at all is retracted: removed, as if never
+    /// extracted, so a later reading that finds it again restores it).
+    /// Facts other documents, interview answers or the user's edit support
+    /// stay on those; a fact the user deleted stays deleted. Every withdrawal
+    /// and retraction is audited with `reason`.
+    pub fn reread(
+        &mut self,
+        document: DocumentId,
+        found: Vec<Found>,
+        matcher: &dyn FactMatcher,
+        reason: ChangeReason,
+        now: &str,
+    ) -> (MergeReport, Retraction) {
+        let (report, ids) = self.merge_found(&found, matcher, now);
+        let reproduced: HashSet<(FactId, Source)> = found
+            .iter()
+            .zip(ids)
+            .filter(|(item, _)| in_document(&item.fact.provenance.source, document))
+            .map(|(item, id)| (id, item.fact.provenance.source.clone()))
+            .collect();
+        let retraction = self.withdraw_unreproduced(document, &reproduced, reason, now);
+        (report, retraction)
+    }
+
+    /// Withdraws every source in `document` that is not in `reproduced`.
+    fn withdraw_unreproduced(
+        &mut self,
+        document: DocumentId,
+        reproduced: &HashSet<(FactId, Source)>,
+        reason: ChangeReason,
+        now: &str,
+    ) -> Retraction {
+        let mut out = Retraction::default();
+        let supports =
+            |id: &FactId| Edge { from: format!("doc:{document}"), rel: Relation::Supports, to: id.0.clone() };
+        let ids: Vec<FactId> = self.sources.keys().cloned().collect();
+        for id in ids {
+            let Some(list) = self.sources.get_mut(&id) else { continue };
+            let (gone, kept): (Vec<Provenance>, Vec<Provenance>) = std::mem::take(list).into_iter().partition(|p| {
+                in_document(&p.source, document) && !reproduced.contains(&(id.clone(), p.source.clone()))
+            });
+            *list = kept;
+            if gone.is_empty() {
+                continue;
+            }
+            let still_in_document = list.iter().any(|p| in_document(&p.source, document));
+            let left: Vec<f32> = list.iter().map(|p| p.confidence).collect();
+            if !still_in_document {
+                self.edges.remove(&supports(&id));
+            }
+            self.removals.sources.extend(gone.iter().map(|p| (id.clone(), p.source.clone())));
+            let Some(fact) = self.facts.get_mut(&id) else { continue };
+            if left.is_empty() && !fact.deleted {
+                // Nothing says it any more. (A fact the user edited always keeps its user-edit source.)
+                self.facts.remove(&id);
+                self.sources.remove(&id);
+                self.mappings.remove(&id);
+                self.edges.retain(|e| e.from != id.0 && e.to != id.0);
+                self.dirty.remove(&id);
+                self.removals.facts.push(id.clone());
+                self.changes.push(Change {
+                    fact_id: id.clone(),
+                    action: ChangeAction::Retracted,
+                    source: gone.first().map(|p| p.source.clone()),
+                    reason: Some(reason),
+                });
+                out.retracted.push(id);
+                continue;
+            }
+            if !fact.user_edited && !fact.deleted {
+                fact.confidence = left.iter().fold(0.0, |acc, c| combined(acc, *c)).min(0.99);
+            }
+            fact.updated_at = now.to_owned();
+            self.dirty.insert(id.clone());
+            for p in gone {
+                self.changes.push(Change {
+                    fact_id: id.clone(),
+                    action: ChangeAction::Withdrawn,
+                    source: Some(p.source),
+                    reason: Some(reason),
+                });
+            }
+            out.withdrawn.push(id);
+        }
+        // A statement whose job was retracted no longer names it.
+        let retracted: HashSet<&FactId> = out.retracted.iter().collect();
+        for fact in self.facts.values_mut().filter(|f| !f.user_edited) {
+            if let FactValue::Achievement(s) | FactValue::Responsibility(s) | FactValue::Motivation(s) = &mut fact.value
+                && s.job.as_ref().is_some_and(|j| retracted.contains(j))
+            {
+                s.job = None;
+                fact.updated_at = now.to_owned();
+                self.dirty.insert(fact.id.clone());
+            }
+        }
+        out
+    }
+
+    /// [`Knowledge::merge`], also returning the fact id each found item went to.
+    fn merge_found(&mut self, found: &[Found], matcher: &dyn FactMatcher, now: &str) -> (MergeReport, Vec<FactId>) {
         let mut report = MergeReport { found: found.len(), ..Default::default() };
         let mut ids: Vec<FactId> = Vec::with_capacity(found.len());
         let mut known = 0usize;
-        for item in &found {
+        for item in found {
             let value = &item.fact.value;
             let provenance = item.fact.provenance.clone();
             let id = match self.find_match(value, matcher) {
@@ -372,6 +523,7 @@ impl Knowledge {
                             fact_id: id.clone(),
                             action: ChangeAction::Merged,
                             source: Some(provenance.source.clone()),
+                            reason: None,
                         });
                         if !report.merged.contains(&id) && !report.added.contains(&id) {
                             report.merged.push(id.clone());
@@ -398,6 +550,7 @@ impl Knowledge {
                         fact_id: id.clone(),
                         action: ChangeAction::Extracted,
                         source: Some(provenance.source.clone()),
+                        reason: None,
                     });
                     report.added.push(id.clone());
                     id
@@ -436,7 +589,7 @@ impl Knowledge {
         }
         self.derive_edges();
         report.dedup_rate = if found.is_empty() { 0.0 } else { known as f32 / found.len() as f32 };
-        report
+        (report, ids)
     }
 
     /// Edges that follow from the facts themselves: a job AT its organisation,
@@ -533,7 +686,12 @@ impl Knowledge {
         list.retain(|p| p.source != Source::UserEdit);
         list.push(provenance);
         self.dirty.insert(id.clone());
-        self.changes.push(Change { fact_id: id.clone(), action: ChangeAction::Edited, source: Some(Source::UserEdit) });
+        self.changes.push(Change {
+            fact_id: id.clone(),
+            action: ChangeAction::Edited,
+            source: Some(Source::UserEdit),
+            reason: None,
+        });
         Ok(&self.facts[id])
     }
 
@@ -544,7 +702,7 @@ impl Knowledge {
         fact.updated_at = now.to_owned();
         self.edges.retain(|e| e.from != id.0 && e.to != id.0);
         self.dirty.insert(id.clone());
-        self.changes.push(Change { fact_id: id.clone(), action: ChangeAction::Deleted, source: None });
+        self.changes.push(Change { fact_id: id.clone(), action: ChangeAction::Deleted, source: None, reason: None });
         Ok(())
     }
 }
@@ -640,5 +798,113 @@ mod tests {
                 && actions.contains(&ChangeAction::Deleted)
         );
         assert_eq!(k.edit(&rust, None, Some(Visibility::Private), "t4"), Err(EditError::NotFound));
+    }
+
+    fn live_ids(k: &Knowledge) -> BTreeSet<FactId> {
+        k.live().map(|f| f.id.clone()).collect()
+    }
+
+    fn skill(k: &Knowledge, name: &str) -> FactId {
+        k.live().find(|f| matches!(&f.value, FactValue::Skill(s) if s.name == name)).unwrap().id.clone()
+    }
+
+    #[test]
+    fn rereading_a_resume_as_a_cover_letter_retracts_what_only_the_resume_reading_said() {
+        let mut k = Knowledge::default();
+        let (resume, letter) = (DocumentId::new(), DocumentId::new());
+        k.merge(found(DocumentKind::Resume, RESUME, resume), &matcher(), "t1");
+        k.merge(found(DocumentKind::CoverLetter, LETTER, letter), &matcher(), "t1");
+        let as_resume = live_ids(&k);
+        let job = k.live().find(|f| f.kind() == FactKind::Job).unwrap().id.clone();
+        let email = k
+            .live()
+            .find(|f| matches!(&f.value, FactValue::Contact(c) if c.kind == crate::model::ContactKind::Email))
+            .unwrap()
+            .id
+            .clone();
+        // The user renamed the Rust skill: their edit outlives any reading.
+        let rust = skill(&k, "Rust");
+        let renamed = FactValue::Skill(crate::model::Skill {
+            name: "Rust (systems)".into(),
+            category: None,
+            source: crate::model::SkillSource::Listed,
+        });
+        k.edit(&rust, Some(renamed.clone()), None, "t1").unwrap();
+        k.take_changes();
+        k.take_removals();
+
+        let (_, retraction) = k.reread(
+            resume,
+            found(DocumentKind::CoverLetter, RESUME, resume),
+            &matcher(),
+            ChangeReason::KindChanged,
+            "t2",
+        );
+        // The résumé alone gave the email: retracted, with its edges.
+        assert!(retraction.retracted.contains(&email) && !k.facts.contains_key(&email), "{retraction:?}");
+        assert!(!k.sources.contains_key(&email));
+        assert!(!k.edges.iter().any(|e| e.from == email.0 || e.to == email.0));
+        // The letter also states the job: it stays, on the letter's sources.
+        assert!(k.facts.contains_key(&job) && !k.facts[&job].deleted);
+        assert!(k.sources[&job].iter().any(|p| in_document(&p.source, letter)));
+        // The edited skill stays as the user wrote it, on the user's edit alone.
+        assert_eq!(k.facts[&rust].value, renamed);
+        assert_eq!(k.sources[&rust].iter().map(|p| &p.source).collect::<Vec<_>>(), vec![&Source::UserEdit]);
+        assert!(retraction.withdrawn.contains(&rust));
+        assert!(!k.edges.contains(&Edge {
+            from: format!("doc:{resume}"),
+            rel: Relation::Supports,
+            to: rust.0.clone()
+        }));
+        // Every withdrawal and retraction is audited with its reason; the save deletes them.
+        let (changes, _) = k.take_changes();
+        let retracted: Vec<&Change> = changes.iter().filter(|c| c.action == ChangeAction::Retracted).collect();
+        assert_eq!(retracted.len(), retraction.retracted.len());
+        assert!(
+            changes
+                .iter()
+                .filter(|c| matches!(c.action, ChangeAction::Retracted | ChangeAction::Withdrawn))
+                .all(|c| c.reason == Some(ChangeReason::KindChanged))
+        );
+        let removals = k.take_removals();
+        assert!(removals.facts.contains(&email));
+        assert!(removals.sources.iter().any(|(id, s)| id == &email && in_document(s, resume)));
+        assert!(removals.sources.iter().all(|(_, s)| in_document(s, resume)), "only this document's sources go");
+
+        // The same reading again changes nothing.
+        let facts = k.facts.clone();
+        let (report, again) = k.reread(
+            resume,
+            found(DocumentKind::CoverLetter, RESUME, resume),
+            &matcher(),
+            ChangeReason::KindChanged,
+            "t3",
+        );
+        assert_eq!(again, Retraction::default());
+        assert!(report.added.is_empty() && report.merged.is_empty(), "{report:?}");
+        assert_eq!(k.facts, facts);
+        assert!(k.take_changes().0.is_empty() && k.take_removals() == Removals::default());
+
+        // Read as a résumé again: the résumé's facts are back under their ids, the edit kept.
+        k.reread(resume, found(DocumentKind::Resume, RESUME, resume), &matcher(), ChangeReason::KindChanged, "t4");
+        assert_eq!(live_ids(&k), as_resume);
+        assert_eq!(k.facts[&rust].value, renamed);
+        let achievement = k.live().find(|f| f.kind() == FactKind::Achievement).unwrap();
+        assert!(matches!(&achievement.value, FactValue::Achievement(s) if s.job.as_ref() == Some(&job)));
+    }
+
+    #[test]
+    fn a_deleted_fact_stays_deleted_when_its_document_is_reread() {
+        let mut k = Knowledge::default();
+        let resume = DocumentId::new();
+        k.merge(found(DocumentKind::Resume, RESUME, resume), &matcher(), "t1");
+        let kubernetes = skill(&k, "Kubernetes");
+        k.delete(&kubernetes, "t1").unwrap();
+        k.reread(resume, found(DocumentKind::Other, RESUME, resume), &matcher(), ChangeReason::KindChanged, "t2");
+        assert!(k.facts[&kubernetes].deleted, "the user's delete is kept, not forgotten");
+        assert_eq!(k.live().count(), 0, "`other` documents state nothing");
+        k.reread(resume, found(DocumentKind::Resume, RESUME, resume), &matcher(), ChangeReason::KindChanged, "t3");
+        assert!(k.facts[&kubernetes].deleted);
+        assert!(k.live().count() > 0);
     }
 }

@@ -576,6 +576,37 @@ fn tokens(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Words that are skills only in some contexts, and the contexts where they
+/// are not: what follows them (lower case, after one space) or what precedes.
+/// "Spring 2017" is a season, "Excel at" a verb, "Go the extra mile" a verb.
+const AMBIGUOUS: &[(&str, &[&str], &[&str])] = &[
+    ("spring", &["semester", "term", "break", "quarter", "session", "season", "of", "and summer", "/ summer"], &["in the", "this", "last", "next", "early", "late"]),
+    ("excel", &["at", "in", "as", "when", "under"], &["to", "i", "we", "they", "will", "can"]),
+    ("go", &["to", "the", "through", "on", "beyond", "live", "above", "back", "far", "further", "ahead", "out"], &["to", "will", "can", "i", "we", "let's"]),
+    ("swift", &["response", "action", "delivery", "resolution", "turnaround", "and"], &["a", "the", "and"]),
+    ("rust", &["belt", "proofing", "prevention"], &[]),
+];
+
+/// Whether a lexicon hit is meant as the skill where it stands.
+fn context_allows(text: &str, mention: &SkillMention) -> bool {
+    let written = text[mention.start..mention.end].to_lowercase();
+    let Some((_, after_words, before_words)) = AMBIGUOUS.iter().find(|(w, _, _)| *w == written) else { return true };
+    let after = text[mention.end..].trim_start().to_lowercase();
+    // A season or a month name followed by a year ("Spring 2017", "Spring '18").
+    if written == "spring" && after.starts_with(|c: char| c.is_ascii_digit() || c == '\'' || c == '’') {
+        return false;
+    }
+    let followed = |w: &&str| after.strip_prefix(*w).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()));
+    if after_words.iter().any(followed) {
+        return false;
+    }
+    let before = text[..mention.start].trim_end().to_lowercase();
+    let preceded = |w: &&str| {
+        before.strip_suffix(*w).is_some_and(|rest| rest.chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
+    };
+    !before_words.iter().any(preceded)
+}
+
 impl SkillLexicon for BuiltinLexicon {
     fn mentions(&self, text: &str) -> Vec<SkillMention> {
         let words = tokens(text);
@@ -605,11 +636,11 @@ impl SkillLexicon for BuiltinLexicon {
                 }
             }
             match matched {
-                Some((n, mention)) => {
+                Some((n, mention)) if context_allows(text, &mention) => {
                     out.push(mention);
                     i += n;
                 }
-                None => i += 1,
+                _ => i += 1,
             }
         }
         out

@@ -129,6 +129,15 @@ fn is_version_like(link: &str) -> bool {
 
 /// Words that make a phrase a job title.
 const TITLE_WORDS: &[&str] = &[
+    // German, French, Spanish, Portuguese, Italian.
+    "entwickler", "softwareentwickler", "ingenieur", "ingenieurin", "berater", "beraterin", "leiter", "leiterin",
+    "werkstudent", "praktikant", "praktikantin", "mitarbeiter", "mitarbeiterin", "geschäftsführer", "referent",
+    "referentin", "sachbearbeiter", "entwicklerin", "informatiker", "ingénieur", "ingénieure", "développeur",
+    "développeuse", "responsable", "consultante", "stagiaire", "chargé", "chargée", "directeur", "directrice",
+    "analyste", "technicien", "alternant", "doctorant", "enseignant", "chercheur", "ingeniero", "ingeniera",
+    "desarrollador", "desarrolladora", "jefe", "gerente", "consultor", "consultora", "becario", "practicante",
+    "coordinador", "técnico", "engenheiro", "engenheira", "desenvolvedor", "desenvolvedora", "estagiário",
+    "estagiária", "coordenador", "diretor", "sviluppatore", "ingegnere", "tirocinante",
     "engineer",
     "engineering",
     "developer",
@@ -443,13 +452,13 @@ const US_STATES: &[&str] = &[
 ];
 
 pub(crate) static SEGMENT_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s+|\t+|\s{2,}|\s+at\s+|\n").expect("separator regex")
+    Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s*|\t+|\s{2,}|\s+at\s+|\n").expect("separator regex")
 });
 
 /// A segment without surrounding separators; a parenthesis is dropped only
 /// when its partner is missing ("(CSM)" stays, "Remote)" loses its ")").
 pub(crate) fn clean_segment(segment: &str) -> String {
-    let mut s = segment.trim().trim_matches([',', ':', ';', '-', '–', '—', '|', '•']).trim().to_owned();
+    let mut s = segment.trim().trim_matches([',', ':', ';', '-', '–', '—', '|', '•', '*']).trim().to_owned();
     loop {
         let (open, close) = (s.matches('(').count(), s.matches(')').count());
         if close > open && s.ends_with(')') {
@@ -474,12 +483,25 @@ fn words_of(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Chinese titles end in these ("软件工程师", "产品经理").
+const CJK_TITLE_ENDINGS: &[&str] = &[
+    "工程师", "经理", "实习生", "开发", "研究员", "总监", "主管", "助理", "专员", "顾问", "架构师", "设计师", "分析师",
+    "负责人", "科学家", "教师", "讲师", "主任", "组长", "实习",
+];
+
 pub(crate) fn has_title_word(text: &str) -> bool {
-    words_of(text).iter().any(|w| TITLE_WORDS.contains(&w.as_str()))
+    words_of(text)
+        .iter()
+        .any(|w| TITLE_WORDS.contains(&w.as_str()) || CJK_TITLE_ENDINGS.iter().any(|e| w.ends_with(e)))
 }
 
+/// Chinese employers end in these ("示例科技有限公司", "北京大学").
+const CJK_ORG_ENDINGS: &[&str] = &["公司", "集团", "大学", "学院", "研究院", "研究所", "银行", "医院", "中心", "实验室", "工作室"];
+
 pub(crate) fn has_org_word(text: &str) -> bool {
-    words_of(text).iter().any(|w| ORG_WORDS.contains(&w.as_str()))
+    words_of(text)
+        .iter()
+        .any(|w| ORG_WORDS.contains(&w.as_str()) || CJK_ORG_ENDINGS.iter().any(|e| w.ends_with(e)))
 }
 
 pub(crate) fn is_location(text: &str) -> bool {
@@ -566,10 +588,17 @@ fn parse_header(text: &str) -> (Option<String>, Option<String>, Option<String>) 
     let others: Vec<&String> =
         rest.iter().enumerate().filter(|(i, _)| Some(*i) != title_index).map(|(_, s)| s).collect();
     let mut organisation = others.iter().find(|s| has_org_word(s)).or_else(|| others.first()).map(|s| (*s).clone());
-    if title.is_none() && organisation.is_some() && others.len() >= 2 {
-        // Neither has a title word: "X, Y" reads title first.
-        title = organisation.take();
-        organisation = others.get(1).map(|s| (*s).clone());
+    if title.is_none()
+        && others.len() >= 2
+        && let Some(org) = &organisation
+    {
+        // No title word: the segment that is not the employer is the role
+        // ("Counsellor, Riverside School"); with no employer word either, "X, Y" reads title first.
+        let org_by_word = has_org_word(org);
+        title = others.iter().find(|s| !org_by_word || **s != org).map(|s| (*s).clone());
+        if !org_by_word {
+            organisation = others.get(1).map(|s| (*s).clone());
+        }
     }
     (title, organisation, location)
 }
@@ -794,7 +823,8 @@ fn job_fact(
         None => raw.to_owned(),
     };
     let without_date = without_date.replace(" | ", "\n");
-    let (mut title, mut organisation, mut location) = parse_header(&without_date);
+    let (rule_title, rule_organisation, mut location) = parse_header(&without_date);
+    let (mut title, mut organisation) = (rule_title.clone(), rule_organisation.clone());
     // The learned labeller reads the window around the dated line; the rules' reading stands where it is unsure.
     let anchor = (first..=last).find(|&i| dated(doc.lines[i].text).is_some()).unwrap_or(first);
     if let Some(reading) = job_header::read(&job_header::segments(doc, anchor, window)) {
@@ -814,9 +844,22 @@ fn job_fact(
             location = reading.location;
         }
     }
-    let organisation = organisation.filter(|o| {
-        !empty_field(o) && title.as_ref().is_none_or(|t| !t.trim().eq_ignore_ascii_case(o.trim()))
-    });
+    // Never the same text as title and organisation: where the two readings
+    // disagree, the other reading's field breaks the tie.
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    };
+    if same(&title, &organisation) {
+        if !same(&rule_organisation, &title) && rule_organisation.is_some() {
+            organisation = rule_organisation;
+        } else if !same(&rule_title, &organisation) && rule_title.is_some() {
+            title = rule_title;
+        } else {
+            organisation = None;
+        }
+    }
+    let organisation = organisation.filter(|o| !empty_field(o) && !same(&title, &Some(o.clone())));
     let dates: Option<DateRange> = found.map(|f| f.range);
     let title = title.filter(|t| !empty_field(t))?;
     if !has_title_word(&title) && organisation.is_none() {
@@ -903,7 +946,11 @@ fn bare_skills(doc: &Doc<'_>, range: std::ops::Range<usize>, lexicon: &dyn Skill
 
 static LIST_SEPARATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s*(?:[,;|•·]|\s/\s|\s{2,}|\t)\s*").expect("list separator regex"));
-static LEADING_AND: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:and|&)\s+").expect("and regex"));
+static LEADING_AND: LazyLock<Regex> = LazyLock::new(|| {
+    // "and", and how well: "basic Excel", "proficient in SQL", "familiar with Git".
+    Regex::new(r"(?i)^(?:(?:and|&)\s+)?(?:(?:basic|advanced|intermediate|beginner|fluent)\s+|(?:proficient|proficiency|familiar|working knowledge|experience|experienced)\s+(?:in|with|of)\s+)?")
+        .expect("and regex")
+});
 
 /// Spoken languages, to tell "Language: Fluent in Spanish" from
 /// "Languages: Python, Go" in a skills block.

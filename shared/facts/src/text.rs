@@ -93,6 +93,11 @@ fn is_page_furniture(line: &str) -> bool {
 
 /// A leading bullet marker (or "- ", "– ", "1. ") and the rest of the line.
 fn strip_bullet(line: &str) -> (bool, &str) {
+    // Markdown heading marks ("## Experience", "### Developer, Globex") are markup, not text.
+    let unmarked = line.trim_start_matches('#');
+    if unmarked.len() < line.len() && unmarked.starts_with(' ') {
+        return (false, unmarked.trim_start());
+    }
     let mut chars = line.chars();
     if let Some(first) = chars.next() {
         if BULLETS.contains(&first) {

@@ -51,8 +51,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the local user's documents.
+    /// List the local user's documents, or correct one's kind.
     Documents {
+        /// Set the kind of document ID to KIND (resume, cover_letter, job_description, certificate,
+        /// transcript, reference_letter, other) as `PUT /documents/{id}` does: the document is read
+        /// again as that kind and facts only the old kind gave are retracted. Prints the document.
+        #[arg(long, num_args = 2, value_names = ["ID", "KIND"])]
+        set_kind: Option<Vec<String>>,
+        /// One JSON object per document (the shape of GET /documents/{id}).
         #[arg(long)]
         json: bool,
     },
@@ -176,7 +182,11 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Documents { json } => {
+        Command::Documents { set_kind: Some(args), json } => {
+            let [id, kind] = args.as_slice() else { anyhow::bail!("--set-kind takes a document id and a kind") };
+            set_kind(&cli.data_dir, id, kind, json).await
+        }
+        Command::Documents { set_kind: None, json } => {
             let local = Local::open(&cli.data_dir).await?;
             for doc in local.documents().await? {
                 print_document(&doc, None, json)?;
@@ -393,6 +403,30 @@ async fn ingest(data_dir: &Path, paths: &[PathBuf], json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `documents --set-kind ID KIND`: what `PUT /documents/{id}` does, then the
+/// re-extraction it queued (and the work it leads to) run to the end.
+async fn set_kind(data_dir: &Path, id: &str, kind: &str, json: bool) -> Result<()> {
+    let kind = domain::DocumentKind::parse_settable(kind)?;
+    let mut local = Local::open(data_dir).await?;
+    local.enable_skill_mapping()?;
+    local.recover().await?;
+    let state = local.app_state()?;
+    let doc = match api::documents::set_kind(&state, local.user(), id, kind).await {
+        Ok(doc) => doc,
+        Err(e) => {
+            let problem = e.to_problem();
+            anyhow::bail!("{} ({})", problem.detail, problem.code)
+        }
+    };
+    while local.pending_messages().await? > 0 {
+        if local.step().await? == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    let view = local.document(&doc.document_id).await?.context("the document disappeared")?;
+    print_document(&view, None, json)
+}
+
 fn print_document(doc: &DocumentView, file: Option<&Path>, json: bool) -> Result<()> {
     print_document_to(&mut std::io::stdout().lock(), doc, file, json)
 }
@@ -412,9 +446,10 @@ fn print_document_to(out: &mut impl Write, doc: &DocumentView, file: Option<&Pat
         if let Some(facts) = doc.facts {
             summary.push_str(&format!(", {facts} fact(s)"));
         }
-        if doc.kind != domain::DocumentKind::Unclassified {
-            let kind = serde_json::to_value(doc.kind)?;
-            summary.push_str(&format!(", {} ({:.2})", kind.as_str().unwrap_or("?"), doc.confidence.unwrap_or(0.0)));
+        if doc.kind_source == domain::KindSource::User {
+            summary.push_str(&format!(", {} (set by the user)", doc.kind));
+        } else if doc.kind != domain::DocumentKind::Unclassified {
+            summary.push_str(&format!(", {} ({:.2})", doc.kind, doc.confidence.unwrap_or(0.0)));
         }
         let name = file.map(|f| f.display().to_string()).unwrap_or_else(|| doc.filename.clone());
         writeln!(out, "{}  {}  {}{}{}", doc.document_id, doc.status, name, summary, reason)?;

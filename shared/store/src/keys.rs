@@ -1,6 +1,6 @@
 //! Every table key and object key of the engine, in one place.
 
-use domain::{DocumentId, UserId};
+use domain::{DocumentId, DocumentKind, KindSource, UserId};
 
 pub const DOCUMENT_PREFIX: &str = "DOC#";
 pub const QUOTA_SK: &str = "QUOTA";
@@ -54,6 +54,13 @@ pub fn audit_sk(timestamp: &str, id: &str) -> String {
 
 pub fn idempotency_pk(doc: &DocumentId, stage: &str) -> String {
     format!("IDEM#{doc}#{stage}")
+}
+
+/// What the extract stage's marker records as done: the content, the kind it
+/// was read as and who named that kind. A corrected kind is a new reading
+/// (extracted again); a redelivery of the same reading is not.
+pub fn extract_fingerprint(sha256: &str, kind: DocumentKind, source: KindSource) -> String {
+    format!("{sha256}#{kind}#{}", source.as_str())
 }
 
 /// Object key of an uploaded original.
@@ -132,5 +139,14 @@ mod tests {
         assert_eq!(parse_raw_object(&quarantine_object(&user, &doc)), None);
         assert_eq!(parse_raw_object("raw/u-1/not-a-uuid"), None);
         assert_eq!(parse_raw_object(&format!("raw/a/b/{doc}")), None);
+    }
+
+    #[test]
+    fn extract_fingerprints_differ_by_kind_and_by_who_named_it() {
+        let a = extract_fingerprint("abc", DocumentKind::Resume, KindSource::Classifier);
+        assert_eq!(a, "abc#resume#classifier");
+        assert_ne!(a, extract_fingerprint("abc", DocumentKind::CoverLetter, KindSource::Classifier));
+        assert_ne!(a, extract_fingerprint("abc", DocumentKind::Resume, KindSource::User));
+        assert_eq!(a, extract_fingerprint("abc", DocumentKind::Resume, KindSource::Classifier));
     }
 }

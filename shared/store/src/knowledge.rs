@@ -97,8 +97,10 @@ impl KnowledgeRepo {
     }
 
     /// Writes what changed since `knowledge` was loaded with edges `before`:
-    /// the changed facts and their sources, the edge difference, and one
-    /// audit entry per change, and marks the user in the change index. Puts are idempotent, so a retried save after a
+    /// the changed facts and their sources, the edge difference, the deletion
+    /// of withdrawn sources and retracted facts (with their skill mappings),
+    /// and one audit entry per change, and marks the user in the change
+    /// index. Puts and deletes are idempotent, so a retried save after a
     /// partial failure converges.
     pub async fn save(
         &self,
@@ -109,6 +111,7 @@ impl KnowledgeRepo {
     ) -> Result<usize, StoreError> {
         let pk = keys::user_pk(user);
         let (changes, dirty) = knowledge.take_changes();
+        let removals = knowledge.take_removals();
         for id in &dirty {
             let Some(fact) = knowledge.facts.get(id) else { continue };
             self.table.put(to_item(pk.clone(), keys::fact_sk(&id.0), "fact", fact)?, PutCondition::None).await?;
@@ -134,7 +137,19 @@ impl KnowledgeRepo {
             let item: Item = to_item(pk.clone(), keys::audit_sk(now, &id), "audit", &entry)?;
             self.table.put(item, PutCondition::IfAbsent).await?;
         }
-        if !dirty.is_empty() || !changes.is_empty() {
+        // After their audit entries (a save retried after a failure here audits
+        // them again rather than not at all): retracted facts, then withdrawn
+        // sources (a retracted fact's sources are among them; left behind by a
+        // failure, they are withdrawn again by the retry, while a fact left
+        // without its sources would never be).
+        for id in &removals.facts {
+            self.table.delete(&pk, &keys::skill_mapping_sk(&id.0)).await?;
+            self.table.delete(&pk, &keys::fact_sk(&id.0)).await?;
+        }
+        for (id, source) in &removals.sources {
+            self.table.delete(&pk, &keys::provenance_sk(&id.0, &source_key(source))).await?;
+        }
+        if !dirty.is_empty() || !changes.is_empty() || !removals.facts.is_empty() {
             // For the scheduled insight run: this user's knowledge changed.
             crate::ChangeIndex::new(self.table.clone()).mark(user, now).await?;
         }

@@ -8,7 +8,7 @@ mod knowledge;
 pub use career::{ChangeIndex, ConversationRepo, InsightPointer, InsightRepo, InsightVersion, KEEP_VERSIONS};
 pub use knowledge::{AuditEntry, KnowledgeRepo};
 
-use domain::{DocumentId, DocumentRecord, UserId};
+use domain::{DocumentId, DocumentRecord, KindSource, UserId};
 use ports::{Item, PutCondition, StoreError, TableStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,8 +46,34 @@ impl DocumentRepo {
         self.table.put(item, PutCondition::IfAbsent).await
     }
 
-    /// Replaces the row (status transitions).
+    /// Replaces the row (status transitions, counts). A kind the user set is
+    /// kept: a stage that read the row before the user's correction must not
+    /// write the old kind back.
     pub async fn save(&self, doc: &DocumentRecord) -> Result<(), StoreError> {
+        let stored = self.get(&doc.user_id, &doc.document_id).await?;
+        let row = match stored {
+            Some(stored) if stored.kind_source == KindSource::User && !same_kind(&stored, doc) => {
+                let mut row = doc.clone();
+                row.copy_kind_from(&stored);
+                row
+            }
+            _ => doc.clone(),
+        };
+        self.put(&row).await
+    }
+
+    /// Writes the kind fields of `doc` (kind, who named it, when, confidence)
+    /// onto the stored row, leaving the rest as the stages last wrote it.
+    /// Returns the row as written; `None` when the document is gone.
+    pub async fn save_kind(&self, doc: &DocumentRecord) -> Result<Option<DocumentRecord>, StoreError> {
+        let Some(mut row) = self.get(&doc.user_id, &doc.document_id).await? else { return Ok(None) };
+        row.copy_kind_from(doc);
+        row.updated_at = doc.updated_at.clone();
+        self.put(&row).await?;
+        Ok(Some(row))
+    }
+
+    async fn put(&self, doc: &DocumentRecord) -> Result<(), StoreError> {
         let item = to_item(keys::user_pk(&doc.user_id), keys::document_sk(&doc.document_id), "document", doc)?;
         self.table.put(item, PutCondition::None).await
     }
@@ -71,6 +97,10 @@ impl DocumentRepo {
     pub async fn delete(&self, user: &UserId, doc: &DocumentId) -> Result<(), StoreError> {
         self.table.delete(&keys::user_pk(user), &keys::document_sk(doc)).await
     }
+}
+
+fn same_kind(a: &DocumentRecord, b: &DocumentRecord) -> bool {
+    a.kind == b.kind && a.kind_source == b.kind_source && a.kind_set_at == b.kind_set_at
 }
 
 /// A quota reservation that did not fit.
@@ -162,7 +192,8 @@ impl IdempotencyRepo {
         Self { table, ttl_secs: 14 * 24 * 3600 }
     }
 
-    /// Whether `stage` already completed `doc` with content `hash`.
+    /// Whether `stage` already completed `doc` with content `hash` (for
+    /// extract, the reading: [`keys::extract_fingerprint`]).
     pub async fn is_done(&self, doc: &DocumentId, stage: Stage, hash: &str) -> Result<bool, StoreError> {
         let item = self.table.get(&keys::idempotency_pk(doc, stage.as_str()), keys::IDEMPOTENCY_SK).await?;
         Ok(item.is_some_and(|i| i.attrs.get("content_hash").and_then(|v| v.as_str()) == Some(hash)))
