@@ -238,6 +238,8 @@ const CUE_WEIGHT: f32 = 4.0;
 const CUE_SATURATION: f32 = 4.0;
 /// Below this similarity to every description, with no cue, the kind is `other`.
 pub const MIN_SIMILARITY: f32 = 0.25;
+/// Texts shorter than this many words are scraps, not documents, to the learned model.
+const SCRAP_WORDS: usize = 40;
 /// Below this confidence the kind is `other`.
 pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
 
@@ -366,10 +368,12 @@ impl KindClassifier {
             let p = model.probabilities(&x);
             let scores: BTreeMap<DocumentKind, f32> = model.kinds.iter().copied().zip(p).collect();
             let (best, confidence) = best_of(&scores);
-            // A text like none of the descriptions, with no cue and no letter's
-            // salutation or sign-off, is not a career document.
+            // A scrap of text (the model learned from whole documents) like none
+            // of the descriptions, with no cue and no letter's salutation or
+            // sign-off, is not a career document.
             let letter = reading.shape[3] > 0.0 || reading.shape[4] > 0.0;
-            let unrelated = best_similarity < MIN_SIMILARITY && best_cue == 0.0 && !letter;
+            let scrap = joined(pages).split_whitespace().count() < SCRAP_WORDS;
+            let unrelated = scrap && best_similarity < MIN_SIMILARITY && best_cue == 0.0 && !letter;
             let kind = if unrelated { DocumentKind::Other } else { best };
             return Ok(KindJudgement { kind, confidence, scores, best_similarity });
         }
