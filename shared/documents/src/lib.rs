@@ -1,6 +1,7 @@
 //! Document content: type detection by content, the security filter, and text
 //! extraction (PDF, DOCX, TXT). Pure functions over bytes: no I/O.
 
+pub mod cid;
 pub mod docx;
 pub mod normalise;
 pub mod pdf;

@@ -1,6 +1,6 @@
 //! Text as a reader sees it, whatever the text layer holds: Unicode NFKC
-//! (full-width forms, ligatures, compatibility characters), no zero-width or
-//! soft-hyphen characters, Cyrillic and Greek lookalikes inside Latin words
+//! (full-width forms, ligatures, compatibility characters), no zero-width,
+//! soft-hyphen or private-use (icon-font) characters, Cyrillic and Greek lookalikes inside Latin words
 //! read as Latin, and letter-spaced headings ("E X P E R I E N C E") closed up.
 //! Every extractor's pages pass through here, so provenance spans point into
 //! the normalised text that is stored.
@@ -57,7 +57,8 @@ fn close_letter_spacing(line: &str) -> Option<String> {
 pub fn normalise(text: &str) -> String {
     let composed: String = text
         .chars()
-        .filter(|c| !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'))
+        // Private-use characters are icon-font glyphs (a phone, an envelope), not text.
+        .filter(|c| !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{E000}'..='\u{F8FF}'))
         .map(|c| if matches!(c, '\u{00A0}' | '\u{202F}') { ' ' } else { c })
         .nfkc()
         .collect();
@@ -95,6 +96,7 @@ mod tests {
         // Cyrillic а and о inside Latin words; a Russian word stays Russian.
         assert_eq!(normalise("Jаvа Develоper, инженер"), "Java Developer, инженер");
         assert_eq!(normalise("（北京）"), "(北京)");
+        assert_eq!(normalise("\u{f095} +86 151"), " +86 151");
     }
 
     #[test]

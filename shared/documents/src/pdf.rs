@@ -732,6 +732,9 @@ struct Font {
     cid_map: Option<CMap>,
     /// Composite fonts whose predefined CMap is UCS-2/UTF-16: code = Unicode.
     ucs2: bool,
+    /// Composite fonts of an Adobe character collection with no ToUnicode:
+    /// the collection's CID → Unicode table.
+    cid_unicode: Option<&'static [u16]>,
     composite: bool,
     first_char: u32,
     widths: Vec<f32>,
@@ -830,6 +833,7 @@ impl Font {
             encoding: Some(encoding),
             cid_map: None,
             ucs2: false,
+            cid_unicode: None,
             composite: false,
             first_char,
             widths,
@@ -872,6 +876,15 @@ impl Font {
         };
         let mut default_width = 1000.0;
         let mut cid_widths = CidWidths::default();
+        // "Adobe-GB1" and kin: a CID names a character of the collection.
+        let cid_unicode = descendant
+            .and_then(|cid_font| as_dict(dict_get(doc, cid_font, b"CIDSystemInfo")))
+            .filter(|info| matches!(dict_get(doc, info, b"Registry"), Object::String(r, _) if r == b"Adobe"))
+            .and_then(|info| match dict_get(doc, info, b"Ordering") {
+                Object::String(o, _) => crate::cid::collection(&String::from_utf8_lossy(o)),
+                _ => None,
+            })
+            .filter(|_| !matches!(split, CodeSplit::Mixed) && !ucs2);
         if let Some(cid_font) = descendant {
             if let Some(dw) = number(dict_get(doc, cid_font, b"DW")) {
                 default_width = dw;
@@ -886,6 +899,7 @@ impl Font {
             encoding: None,
             cid_map,
             ucs2,
+            cid_unicode,
             composite: true,
             first_char: 0,
             widths: Vec::new(),
@@ -978,6 +992,13 @@ impl Font {
             && let Some(c) = char::from_u32(code)
         {
             push_normalized(c.encode_utf8(&mut [0; 4]), out);
+            return;
+        }
+        if let Some(table) = self.cid_unicode {
+            let cid = self.cid_map.as_ref().and_then(|m| m.cid(code)).unwrap_or(code);
+            if let Some(c) = crate::cid::char_of(table, cid) {
+                push_normalized(c.encode_utf8(&mut [0; 4]), out);
+            }
         }
     }
 }
