@@ -2306,6 +2306,35 @@ mod tests {
     }
 
     #[test]
+    fn pdf_adobe_gb1_font_without_tounicode_reads_through_the_collection() {
+        // CJK LaTeX output: an Identity-H CID font of Adobe-GB1 and no ToUnicode map.
+        let mut builder = Builder::new();
+        let cid_font = builder.doc.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "CIDFontType0",
+            "BaseFont" => "AdobeHeitiStd-Regular",
+            "CIDSystemInfo" => dictionary! {
+                "Registry" => Object::string_literal("Adobe"),
+                "Ordering" => Object::string_literal("GB1"),
+                "Supplement" => 5,
+            },
+            "DW" => 1000,
+        });
+        builder.font(
+            "F4",
+            dictionary! {
+                "Type" => "Font",
+                "Subtype" => "Type0",
+                "BaseFont" => "AdobeHeitiStd-Regular-Identity-H",
+                "Encoding" => "Identity-H",
+                "DescendantFonts" => vec![cid_font.into()],
+            },
+        );
+        let bytes = builder.page("BT /F4 12 Tf 72 700 Td <11660EBF> Tj 0 -20 Td <06FD04F10D3D> Tj ET").build();
+        assert_eq!(texts(&bytes), vec![(1, "张伟\n工程师".into())]);
+    }
+
+    #[test]
     fn pdf_differences_glyph_names() {
         let mut builder = Builder::new();
         builder.font(
