@@ -150,15 +150,51 @@ fn from_txt_or_empty(text: &str) -> Vec<PageText> {
 /// Letters and postings in five languages: a letter speaks as "I" to a reader
 /// and signs off; a posting speaks of "you" and "we", lists tasks and requirements.
 const VOICES: &[(&str, &str, DocumentKind)] = &[
-    ("es letter", "Estimado equipo de selección:\nMe dirijo a ustedes para presentar mi candidatura al puesto de analista de datos. Durante cuatro años he trabajado en Empresa Ejemplo, donde automaticé los informes mensuales.\nMe encantaría aportar mi experiencia a su equipo.\nAtentamente,\nLucía Gómez", DocumentKind::CoverLetter),
-    ("es posting", "Buscamos Desarrollador/a Backend\nResponsabilidades:\n- Diseñar y mantener APIs en Java.\n- Colaborar con el equipo de producto.\nRequisitos:\n- 3 años de experiencia con Spring.\n- Inglés intermedio.\nOfrecemos: trabajo remoto, formación y salario competitivo.", DocumentKind::JobDescription),
-    ("pt letter", "Prezados,\nVenho por meio desta apresentar minha candidatura à vaga de engenheiro de dados. Nos últimos três anos trabalhei na Empresa Exemplo, onde reduzi o tempo de processamento dos relatórios.\nFico à disposição para uma entrevista.\nAtenciosamente,\nJoão Silva", DocumentKind::CoverLetter),
-    ("pt posting", "Vaga: Analista de Dados Pleno\nResponsabilidades:\n- Construir painéis e relatórios.\n- Apoiar as áreas de negócio.\nRequisitos:\n- SQL avançado e Python.\nOferecemos: vale-refeição, plano de saúde e horário flexível.", DocumentKind::JobDescription),
-    ("fr letter", "Madame, Monsieur,\nJe me permets de vous adresser ma candidature au poste de développeuse web. Depuis trois ans, je conçois des applications pour une agence lyonnaise et j'ai mené la refonte de son site.\nJe vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.\nClaire Martin", DocumentKind::CoverLetter),
-    ("fr posting", "Nous recherchons un(e) ingénieur(e) DevOps\nVos missions :\n- Automatiser les déploiements.\n- Surveiller la production.\nProfil recherché :\n- Expérience avec Kubernetes et Terraform.\nNous offrons : télétravail partiel, tickets restaurant, mutuelle.", DocumentKind::JobDescription),
-    ("de letter", "Sehr geehrte Damen und Herren,\nhiermit bewerbe ich mich um die Stelle als Softwareentwickler. In meiner bisherigen Tätigkeit bei der Beispiel GmbH habe ich eine Plattform für 200 Kunden entwickelt.\nÜber eine Einladung zum Vorstellungsgespräch freue ich mich sehr.\nMit freundlichen Grüßen\nLukas Weber", DocumentKind::CoverLetter),
-    ("de posting", "Wir suchen eine:n Data Engineer (m/w/d)\nIhre Aufgaben:\n- Aufbau von Datenpipelines\n- Betrieb unserer Cloud-Plattform\nIhr Profil:\n- Erfahrung mit Python und SQL\nWir bieten: flexible Arbeitszeiten, 30 Tage Urlaub und ein tolles Team.", DocumentKind::JobDescription),
-    ("en letter naming requirements", "Dear Ms Patel,\nYour posting asks for someone who can lead a data team and meet demanding requirements. I have led a team of six analysts at Contoso for three years, and I meet each of the qualifications you list.\nI would welcome the chance to discuss the role with you.\nKind regards,\nSam Okafor", DocumentKind::CoverLetter),
+    (
+        "es letter",
+        "Estimado equipo de selección:\nMe dirijo a ustedes para presentar mi candidatura al puesto de analista de datos. Durante cuatro años he trabajado en Empresa Ejemplo, donde automaticé los informes mensuales.\nMe encantaría aportar mi experiencia a su equipo.\nAtentamente,\nLucía Gómez",
+        DocumentKind::CoverLetter,
+    ),
+    (
+        "es posting",
+        "Buscamos Desarrollador/a Backend\nResponsabilidades:\n- Diseñar y mantener APIs en Java.\n- Colaborar con el equipo de producto.\nRequisitos:\n- 3 años de experiencia con Spring.\n- Inglés intermedio.\nOfrecemos: trabajo remoto, formación y salario competitivo.",
+        DocumentKind::JobDescription,
+    ),
+    (
+        "pt letter",
+        "Prezados,\nVenho por meio desta apresentar minha candidatura à vaga de engenheiro de dados. Nos últimos três anos trabalhei na Empresa Exemplo, onde reduzi o tempo de processamento dos relatórios.\nFico à disposição para uma entrevista.\nAtenciosamente,\nJoão Silva",
+        DocumentKind::CoverLetter,
+    ),
+    (
+        "pt posting",
+        "Vaga: Analista de Dados Pleno\nResponsabilidades:\n- Construir painéis e relatórios.\n- Apoiar as áreas de negócio.\nRequisitos:\n- SQL avançado e Python.\nOferecemos: vale-refeição, plano de saúde e horário flexível.",
+        DocumentKind::JobDescription,
+    ),
+    (
+        "fr letter",
+        "Madame, Monsieur,\nJe me permets de vous adresser ma candidature au poste de développeuse web. Depuis trois ans, je conçois des applications pour une agence lyonnaise et j'ai mené la refonte de son site.\nJe vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.\nClaire Martin",
+        DocumentKind::CoverLetter,
+    ),
+    (
+        "fr posting",
+        "Nous recherchons un(e) ingénieur(e) DevOps\nVos missions :\n- Automatiser les déploiements.\n- Surveiller la production.\nProfil recherché :\n- Expérience avec Kubernetes et Terraform.\nNous offrons : télétravail partiel, tickets restaurant, mutuelle.",
+        DocumentKind::JobDescription,
+    ),
+    (
+        "de letter",
+        "Sehr geehrte Damen und Herren,\nhiermit bewerbe ich mich um die Stelle als Softwareentwickler. In meiner bisherigen Tätigkeit bei der Beispiel GmbH habe ich eine Plattform für 200 Kunden entwickelt.\nÜber eine Einladung zum Vorstellungsgespräch freue ich mich sehr.\nMit freundlichen Grüßen\nLukas Weber",
+        DocumentKind::CoverLetter,
+    ),
+    (
+        "de posting",
+        "Wir suchen eine:n Data Engineer (m/w/d)\nIhre Aufgaben:\n- Aufbau von Datenpipelines\n- Betrieb unserer Cloud-Plattform\nIhr Profil:\n- Erfahrung mit Python und SQL\nWir bieten: flexible Arbeitszeiten, 30 Tage Urlaub und ein tolles Team.",
+        DocumentKind::JobDescription,
+    ),
+    (
+        "en letter naming requirements",
+        "Dear Ms Patel,\nYour posting asks for someone who can lead a data team and meet demanding requirements. I have led a team of six analysts at Contoso for three years, and I meet each of the qualifications you list.\nI would welcome the chance to discuss the role with you.\nKind regards,\nSam Okafor",
+        DocumentKind::CoverLetter,
+    ),
 ];
 
 #[test]
@@ -188,7 +224,10 @@ fn a_document_named_another_kind_with_a_substantial_resume_score_still_gives_res
     let full = facts::extract_scored(DocumentKind::Resume, Some(0.45), &doc, lexicon);
     // Kept, at lower confidence than when the document is named a résumé.
     let confidence = |found: &[facts::extract::Found]| {
-        found.iter().find(|f| matches!(f.fact.value, facts::model::FactValue::Job(_))).map(|f| f.fact.provenance.confidence)
+        found
+            .iter()
+            .find(|f| matches!(f.fact.value, facts::model::FactValue::Job(_)))
+            .map(|f| f.fact.provenance.confidence)
     };
     assert!(confidence(&read) < confidence(&full), "{:?} {:?}", confidence(&read), confidence(&full));
 }

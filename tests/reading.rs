@@ -14,7 +14,10 @@ fn pages(content_type: ContentType, bytes: &[u8]) -> Vec<PageText> {
 
 fn read(pages: &[PageText]) -> Vec<FactValue> {
     let doc = Doc::new(DocumentId::new(), pages, "2026-12-05T00:00:00Z");
-    facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get()).into_iter().map(|f| f.fact.value).collect()
+    facts::extract_document(DocumentKind::Resume, &doc, BuiltinLexicon::get())
+        .into_iter()
+        .map(|f| f.fact.value)
+        .collect()
 }
 
 fn pdf_lines(lines: &[&str]) -> Vec<FactValue> {
@@ -100,10 +103,20 @@ fn title_organisation_and_dates_in_any_order_and_place() {
     ]);
     let got: Vec<_> = jobs(&read(&pages(ContentType::Pdf, &margin))).into_iter().map(summary).collect();
     assert_eq!(got.len(), 2, "{got:#?}");
-    assert_eq!((got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref(), got[0].4), ("Data Engineer", Some("Northwind Traders"), Some("2019"), true));
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref(), got[0].4),
+        ("Data Engineer", Some("Northwind Traders"), Some("2019"), true)
+    );
     assert_eq!((got[1].0.as_str(), got[1].1.as_deref()), ("Analyst", Some("Contoso Ltd")));
     // Organisation first, then title, then dates, each on its own line (DOCX).
-    let three = docx_lines(&["Li Wei", "Work Experience", "Fabrikam Inc.", "Product Manager", "Mar 2020 – Jun 2023", "Led a team of 6."]);
+    let three = docx_lines(&[
+        "Li Wei",
+        "Work Experience",
+        "Fabrikam Inc.",
+        "Product Manager",
+        "Mar 2020 – Jun 2023",
+        "Led a team of 6.",
+    ]);
     let got: Vec<_> = jobs(&three).into_iter().map(summary).collect();
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!((got[0].0.as_str(), got[0].1.as_deref()), ("Product Manager", Some("Fabrikam Inc.")));
@@ -136,7 +149,10 @@ fn names_in_capitals_with_credentials_or_after_a_heading_line() {
     assert_eq!(name(&pdf_lines(&["JANE DOE, PhD, PMP", "jane@example.org", "Experience"])), Some("JANE DOE"));
     assert_eq!(name(&pdf_lines(&["Curriculum Vitae", "Leonhard Euler", "Education"])), Some("Leonhard Euler"));
     assert_eq!(name(&docx_lines(&["Richard Hendriks, Programmer", "richard@example.com"])), Some("Richard Hendriks"));
-    assert_eq!(name(&docx_lines(&["PRIYA RAMASWAMY-", "COLTER", "JUNIOR SOFTWARE ENGINEER"])), Some("PRIYA RAMASWAMY-COLTER"));
+    assert_eq!(
+        name(&docx_lines(&["PRIYA RAMASWAMY-", "COLTER", "JUNIOR SOFTWARE ENGINEER"])),
+        Some("PRIYA RAMASWAMY-COLTER")
+    );
 }
 
 #[test]
@@ -146,7 +162,10 @@ fn plain_text_exports_and_markdown_give_their_jobs() {
     assert_eq!(name(&facts), Some("Tom Berg"));
     let got: Vec<_> = jobs(&facts).into_iter().map(summary).collect();
     assert_eq!(got.len(), 1, "{got:#?}");
-    assert_eq!((got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref()), ("Backend Developer", Some("Globex"), Some("2018")));
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref()),
+        ("Backend Developer", Some("Globex"), Some("2018"))
+    );
     assert!(skills(&facts).contains(&"postgresql".to_owned()));
     let export = "Ines Costa\nines@example.com\n\nWORK EXPERIENCE\n\nAccountant\nInitech - Porto\n01/2017 to Present\nPrepared monthly reports.\n";
     let got: Vec<_> = jobs(&txt(export)).into_iter().map(summary).collect();
@@ -157,17 +176,63 @@ fn plain_text_exports_and_markdown_give_their_jobs() {
 #[test]
 fn german_french_spanish_portuguese_and_chinese_resumes_give_their_jobs() {
     let cases: [(&[&str], &str, &str, &str, bool); 5] = [
-        (&["Lukas Weber", "Berufserfahrung", "Softwareentwickler, Beispiel GmbH   03/2018 – heute", "Ausbildung", "B.Sc. Informatik, TU Berlin   2014 – 2018"], "Softwareentwickler", "Beispiel GmbH", "2018-03", true),
-        (&["Claire Martin", "Expérience professionnelle", "Ingénieure logiciel, Société Exemple   janvier 2019 – aujourd'hui", "Formation", "Master, Université de Lyon   2017"], "Ingénieure logiciel", "Société Exemple", "2019-01", true),
-        (&["Lucía Gómez", "Experiencia laboral", "Analista de datos, Empresa Ejemplo   marzo de 2016 - actualidad"], "Analista de datos", "Empresa Ejemplo", "2016-03", true),
-        (&["João Silva", "Experiência profissional", "Desenvolvedor, Empresa Exemplo   set 2015 - atual"], "Desenvolvedor", "Empresa Exemplo", "2015-09", true),
-        (&["张伟", "工作经历", "软件工程师，示例科技有限公司   2018年3月 - 至今"], "软件工程师", "示例科技有限公司", "2018-03", true),
+        (
+            &[
+                "Lukas Weber",
+                "Berufserfahrung",
+                "Softwareentwickler, Beispiel GmbH   03/2018 – heute",
+                "Ausbildung",
+                "B.Sc. Informatik, TU Berlin   2014 – 2018",
+            ],
+            "Softwareentwickler",
+            "Beispiel GmbH",
+            "2018-03",
+            true,
+        ),
+        (
+            &[
+                "Claire Martin",
+                "Expérience professionnelle",
+                "Ingénieure logiciel, Société Exemple   janvier 2019 – aujourd'hui",
+                "Formation",
+                "Master, Université de Lyon   2017",
+            ],
+            "Ingénieure logiciel",
+            "Société Exemple",
+            "2019-01",
+            true,
+        ),
+        (
+            &["Lucía Gómez", "Experiencia laboral", "Analista de datos, Empresa Ejemplo   marzo de 2016 - actualidad"],
+            "Analista de datos",
+            "Empresa Ejemplo",
+            "2016-03",
+            true,
+        ),
+        (
+            &["João Silva", "Experiência profissional", "Desenvolvedor, Empresa Exemplo   set 2015 - atual"],
+            "Desenvolvedor",
+            "Empresa Exemplo",
+            "2015-09",
+            true,
+        ),
+        (
+            &["张伟", "工作经历", "软件工程师，示例科技有限公司   2018年3月 - 至今"],
+            "软件工程师",
+            "示例科技有限公司",
+            "2018-03",
+            true,
+        ),
     ];
     for (lines, title, org, start, current) in cases {
         let facts = docx_lines(lines);
         let got: Vec<_> = jobs(&facts).into_iter().map(summary).collect();
         assert_eq!(got.len(), 1, "{lines:?}: {got:#?}");
-        assert_eq!((got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref(), got[0].4), (title, Some(org), Some(start), current), "{lines:?}");
+        assert_eq!(
+            (got[0].0.as_str(), got[0].1.as_deref(), got[0].2.as_deref(), got[0].4),
+            (title, Some(org), Some(start), current),
+            "{lines:?}"
+        );
         assert_eq!(name(&facts), Some(lines[0]), "{lines:?}");
     }
 }
@@ -196,8 +261,10 @@ fn text_layers_as_they_are_zero_widths_lookalikes_and_letter_spacing() {
 
 #[test]
 fn every_skills_section_whatever_its_heading_and_vendor_groups_split() {
-    for heading in ["Computer Skills", "Technical Proficiencies", "Tools", "Kenntnisse", "Compétences", "专业技能"] {
-        let lines = ["Leo Park", heading, "Microsoft Office: Word, PowerPoint, and basic Excel", "Languages: Python, R"];
+    for heading in ["Computer Skills", "Technical Proficiencies", "Tools", "Kenntnisse", "Compétences", "专业技能"]
+    {
+        let lines =
+            ["Leo Park", heading, "Microsoft Office: Word, PowerPoint, and basic Excel", "Languages: Python, R"];
         // The PDF fixture's font encodes Latin-1 only: other headings go through DOCX alone.
         let mut readings = vec![docx_lines(&lines)];
         if heading.is_ascii() {

@@ -84,6 +84,18 @@ cargo test --workspace --no-fail-fast 2>&1 | tee "$cache/test.log"
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || { echo "tests failed"; exit "$status"; }
 
+step "corpus evaluation guard (tests/corpus/guard.tsv)"
+# The rendered set is in the repository; the real third-party documents are read where they are
+# (PERSONALIZATION_CORPUS_DOCS, ../shared/corpus, or the cache) and skipped where they are not.
+corpus_docs="${PERSONALIZATION_CORPUS_DOCS:-}"
+if [ -z "$corpus_docs" ]; then
+  for d in ../shared/corpus "$cache/corpus"; do
+    if [ -d "$d/docs" ]; then corpus_docs="$d"; break; fi
+  done
+fi
+"$CARGO_TARGET_DIR/debug/eval_corpus" tests/corpus ${corpus_docs:+--docs "$corpus_docs"} --show none \
+  --guard tests/corpus/guard.tsv
+
 step "cfn-lint"
 cfn-lint template.yaml
 

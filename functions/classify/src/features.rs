@@ -43,16 +43,73 @@ fn word_set(words: &[&'static str]) -> std::collections::HashSet<&'static str> {
 }
 
 static FIRST_SINGULAR: LazyLock<std::collections::HashSet<&str>> = LazyLock::new(|| {
-    word_set(&["i", "i'm", "i've", "i'd", "me", "my", "mine", "myself", "je", "j'ai", "moi", "mon", "ma", "mes", "ich", "mich", "mir", "mein", "meine", "meinen", "meiner", "yo", "mí", "mis", "eu", "meu", "minha", "meus", "minhas", "io", "mio", "mia"])
+    word_set(&[
+        "i", "i'm", "i've", "i'd", "me", "my", "mine", "myself", "je", "j'ai", "moi", "mon", "ma", "mes", "ich",
+        "mich", "mir", "mein", "meine", "meinen", "meiner", "yo", "mí", "mis", "eu", "meu", "minha", "meus", "minhas",
+        "io", "mio", "mia",
+    ])
 });
 static SECOND: LazyLock<std::collections::HashSet<&str>> = LazyLock::new(|| {
-    word_set(&["you", "your", "you'll", "you're", "yours", "vous", "votre", "vos", "tu", "du", "dein", "deine", "ihr", "ihre", "ihren", "ihrem", "usted", "ustedes", "su", "tus", "você", "vocês", "seu", "sua"])
+    word_set(&[
+        "you", "your", "you'll", "you're", "yours", "vous", "votre", "vos", "tu", "du", "dein", "deine", "ihr", "ihre",
+        "ihren", "ihrem", "usted", "ustedes", "su", "tus", "você", "vocês", "seu", "sua",
+    ])
 });
 static FIRST_PLURAL: LazyLock<std::collections::HashSet<&str>> = LazyLock::new(|| {
-    word_set(&["we", "our", "we're", "we'll", "us", "ours", "nous", "notre", "nos", "wir", "unser", "unsere", "unserem", "unseren", "nosotros", "nuestro", "nuestra", "nuestros", "nós", "nosso", "nossa", "somos", "ofrecemos", "buscamos", "oferecemos"])
+    word_set(&[
+        "we",
+        "our",
+        "we're",
+        "we'll",
+        "us",
+        "ours",
+        "nous",
+        "notre",
+        "nos",
+        "wir",
+        "unser",
+        "unsere",
+        "unserem",
+        "unseren",
+        "nosotros",
+        "nuestro",
+        "nuestra",
+        "nuestros",
+        "nós",
+        "nosso",
+        "nossa",
+        "somos",
+        "ofrecemos",
+        "buscamos",
+        "oferecemos",
+    ])
 });
 static REQUIREMENT: LazyLock<std::collections::HashSet<&str>> = LazyLock::new(|| {
-    word_set(&["requirements", "required", "qualifications", "responsibilities", "preferred", "benefits", "candidate", "must", "plus", "requisitos", "responsabilidades", "exigences", "profil", "aufgaben", "anforderungen", "qualifikationen", "voraussetzungen", "requisitos", "vaga", "salary", "salario", "salaire", "gehalt"])
+    word_set(&[
+        "requirements",
+        "required",
+        "qualifications",
+        "responsibilities",
+        "preferred",
+        "benefits",
+        "candidate",
+        "must",
+        "plus",
+        "requisitos",
+        "responsabilidades",
+        "exigences",
+        "profil",
+        "aufgaben",
+        "anforderungen",
+        "qualifikationen",
+        "voraussetzungen",
+        "requisitos",
+        "vaga",
+        "salary",
+        "salario",
+        "salaire",
+        "gehalt",
+    ])
 });
 static SALUTATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^\s*(dear\b|to whom it may concern|hello\b|hi\b|sehr geehrte|liebe[rs]?\b|madame|monsieur|estimad[oa]s?\b|prezad[oa]s?\b|caro\b|cara\b|gentile|尊敬的|您好)").expect("salutation")
@@ -60,10 +117,10 @@ static SALUTATION: LazyLock<Regex> = LazyLock::new(|| {
 static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(sincerely|best regards|kind regards|yours truly|yours faithfully|respectfully|warm regards|mit freundlichen grüßen|mit freundlichen grüssen|cordialement|salutations distinguées|atentamente|atenciosamente|un saludo|cordiali saluti|此致|敬礼)").expect("sign-off")
 });
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+\.[\w.-]+").expect("email"));
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{2,4}[\s.-]?\d{2,4}").expect("phone"));
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+\.[\w.-]+").expect("email"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{2,4}[\s.-]?\d{2,4}").expect("phone")
+});
 
 /// The text the features read: the pages joined, NFKC-insensitive (it is
 /// already normalised by text extraction).
@@ -87,7 +144,9 @@ pub fn shape(text: &str) -> Vec<f32> {
     // CJK first person (我 but not 我们) and second person (你, 您).
     let cjk = |needle: char, not_before: Option<char>| {
         let chars: Vec<char> = text.chars().collect();
-        (0..chars.len()).filter(|&i| chars[i] == needle && not_before.is_none_or(|c| chars.get(i + 1) != Some(&c))).count()
+        (0..chars.len())
+            .filter(|&i| chars[i] == needle && not_before.is_none_or(|c| chars.get(i + 1) != Some(&c)))
+            .count()
     };
     let cjk_chars = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count().max(1) as f32;
     let cjk_rate = |count: usize| (count as f32 * 40.0 / cjk_chars).min(1.0);
@@ -106,7 +165,9 @@ pub fn shape(text: &str) -> Vec<f32> {
         .iter()
         .filter(|l| {
             let w = l.split_whitespace().count();
-            (1..=4).contains(&w) && !l.ends_with(['.', ',']) && l.chars().any(char::is_alphabetic)
+            (1..=4).contains(&w)
+                && !l.ends_with(['.', ','])
+                && l.chars().any(char::is_alphabetic)
                 && (l.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase) || l.ends_with(':'))
         })
         .count() as f32;

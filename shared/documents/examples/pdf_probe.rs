@@ -5,7 +5,10 @@ fn main() {
     match lopdf::Document::load_mem_with_options(&bytes, o) {
         Ok(mut d) => {
             println!("loaded enc={} was={} pages={}", d.is_encrypted(), d.was_encrypted(), d.get_pages().len());
-            if d.is_encrypted() { println!("decrypt: {:?}", d.decrypt("")); println!("enc={}", d.is_encrypted()); }
+            if d.is_encrypted() {
+                println!("decrypt: {:?}", d.decrypt(""));
+                println!("enc={}", d.is_encrypted());
+            }
         }
         Err(e) => println!("err {e}"),
     }

@@ -9,11 +9,47 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Lookalike letters of other scripts and the Latin letter they pass for.
 const LOOKALIKES: &[(char, char)] = &[
-    ('а', 'a'), ('е', 'e'), ('о', 'o'), ('р', 'p'), ('с', 'c'), ('у', 'y'), ('х', 'x'), ('і', 'i'), ('ј', 'j'),
-    ('ѕ', 's'), ('А', 'A'), ('В', 'B'), ('Е', 'E'), ('К', 'K'), ('М', 'M'), ('Н', 'H'), ('О', 'O'), ('Р', 'P'),
-    ('С', 'C'), ('Т', 'T'), ('Х', 'X'), ('І', 'I'), ('Ј', 'J'), ('Ѕ', 'S'), ('ο', 'o'), ('α', 'a'), ('ι', 'i'),
-    ('Α', 'A'), ('Β', 'B'), ('Ε', 'E'), ('Ζ', 'Z'), ('Η', 'H'), ('Ι', 'I'), ('Κ', 'K'), ('Μ', 'M'), ('Ν', 'N'),
-    ('Ο', 'O'), ('Ρ', 'P'), ('Τ', 'T'), ('Χ', 'X'), ('Υ', 'Y'),
+    ('а', 'a'),
+    ('е', 'e'),
+    ('о', 'o'),
+    ('р', 'p'),
+    ('с', 'c'),
+    ('у', 'y'),
+    ('х', 'x'),
+    ('і', 'i'),
+    ('ј', 'j'),
+    ('ѕ', 's'),
+    ('А', 'A'),
+    ('В', 'B'),
+    ('Е', 'E'),
+    ('К', 'K'),
+    ('М', 'M'),
+    ('Н', 'H'),
+    ('О', 'O'),
+    ('Р', 'P'),
+    ('С', 'C'),
+    ('Т', 'T'),
+    ('Х', 'X'),
+    ('І', 'I'),
+    ('Ј', 'J'),
+    ('Ѕ', 'S'),
+    ('ο', 'o'),
+    ('α', 'a'),
+    ('ι', 'i'),
+    ('Α', 'A'),
+    ('Β', 'B'),
+    ('Ε', 'E'),
+    ('Ζ', 'Z'),
+    ('Η', 'H'),
+    ('Ι', 'I'),
+    ('Κ', 'K'),
+    ('Μ', 'M'),
+    ('Ν', 'N'),
+    ('Ο', 'O'),
+    ('Ρ', 'P'),
+    ('Τ', 'T'),
+    ('Χ', 'X'),
+    ('Υ', 'Y'),
 ];
 
 fn lookalike(c: char) -> Option<char> {
@@ -58,7 +94,9 @@ pub fn normalise(text: &str) -> String {
     let composed: String = text
         .chars()
         // Private-use characters are icon-font glyphs (a phone, an envelope), not text.
-        .filter(|c| !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{E000}'..='\u{F8FF}'))
+        .filter(
+            |c| !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{E000}'..='\u{F8FF}'),
+        )
         .map(|c| if matches!(c, '\u{00A0}' | '\u{202F}') { ' ' } else { c })
         .nfkc()
         .collect();
@@ -68,7 +106,7 @@ pub fn normalise(text: &str) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        let body = close_letter_spacing(body).map_or_else(|| body.to_owned(), |s| s);
+        let body = close_letter_spacing(body).unwrap_or_else(|| body.to_owned());
         let mut word = String::new();
         for c in body.chars() {
             if c.is_whitespace() {

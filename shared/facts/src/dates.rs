@@ -115,7 +115,6 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     let alternatives = [
         // 15 March 2019, March 2019, Sept. 2019, Mar '19 is not handled (two-digit years are ambiguous)
         format!(r"(?:\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?)?{MONTH},?\s*(?:de\s+|del\s+)?{YEAR}"),
-
         // March 15, 2019
         format!(r"{}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{}", MONTH.replace("mon", "mon2"), YEAR.replace("year", "year2")),
         // Summer 2017
@@ -145,11 +144,12 @@ static PRESENT: LazyLock<Regex> = LazyLock::new(|| {
     )
         .expect("present regex")
 });
-static RANGE_SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| {
-        Regex::new(r"(?i)^\s*(?:[-–—−~→～〜]+|->|to|until|till|through|thru|bis|à|au|a|al|hasta|até|ao|fino\s+a|tot|至|到)\s*")
-            .expect("separator regex")
-    });
+static RANGE_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:[-–—−~→～〜]+|->|to|until|till|through|thru|bis|à|au|a|al|hasta|até|ao|fino\s+a|tot|至|到)\s*",
+    )
+    .expect("separator regex")
+});
 static SINCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:since|from|seit|depuis|desde|dal|sinds)\s+$").expect("since regex"));
 

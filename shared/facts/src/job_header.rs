@@ -28,9 +28,8 @@ pub const REACH: usize = 2;
 const SHIPPED: &[u8] = include_bytes!("../model/job_header.json");
 const SHIPPED_SHA256: &str = include_str!("../model/job_header.json.sha256");
 
-static MODEL: LazyLock<Option<SoftmaxModel>> = LazyLock::new(|| {
-    SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256).ok().filter(|m| m.dimensions() == FEATURES)
-});
+static MODEL: LazyLock<Option<SoftmaxModel>> =
+    LazyLock::new(|| SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256).ok().filter(|m| m.dimensions() == FEATURES));
 
 /// The shipped model (`None` only if its file was replaced without its hash:
 /// the rules then decide alone).
@@ -287,7 +286,8 @@ mod tests {
     fn a_window_cuts_lines_into_segments_without_their_dates() {
         let pages = [PageText {
             page: 1,
-            text: "EXPERIENCE\nAcme GmbH | Berlin\nSenior Engineer at Beta   Jan 2020 – Present\n• Built things\n".into(),
+            text: "EXPERIENCE\nAcme GmbH | Berlin\nSenior Engineer at Beta   Jan 2020 – Present\n• Built things\n"
+                .into(),
         }];
         let doc = Doc::new(DocumentId::new(), &pages, "t");
         let w = windows(&doc);

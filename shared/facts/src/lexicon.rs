@@ -580,9 +580,17 @@ fn tokens(text: &str) -> Vec<(usize, usize)> {
 /// are not: what follows them (lower case, after one space) or what precedes.
 /// "Spring 2017" is a season, "Excel at" a verb, "Go the extra mile" a verb.
 const AMBIGUOUS: &[(&str, &[&str], &[&str])] = &[
-    ("spring", &["semester", "term", "break", "quarter", "session", "season", "of", "and summer", "/ summer"], &["in the", "this", "last", "next", "early", "late"]),
+    (
+        "spring",
+        &["semester", "term", "break", "quarter", "session", "season", "of", "and summer", "/ summer"],
+        &["in the", "this", "last", "next", "early", "late"],
+    ),
     ("excel", &["at", "in", "as", "when", "under"], &["to", "i", "we", "they", "will", "can"]),
-    ("go", &["to", "the", "through", "on", "beyond", "live", "above", "back", "far", "further", "ahead", "out"], &["to", "will", "can", "i", "we", "let's"]),
+    (
+        "go",
+        &["to", "the", "through", "on", "beyond", "live", "above", "back", "far", "further", "ahead", "out"],
+        &["to", "will", "can", "i", "we", "let's"],
+    ),
     ("swift", &["response", "action", "delivery", "resolution", "turnaround", "and"], &["a", "the", "and"]),
     ("rust", &["belt", "proofing", "prevention"], &[]),
 ];
@@ -596,7 +604,8 @@ fn context_allows(text: &str, mention: &SkillMention) -> bool {
     if written == "spring" && after.starts_with(|c: char| c.is_ascii_digit() || c == '\'' || c == '’') {
         return false;
     }
-    let followed = |w: &&str| after.strip_prefix(*w).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()));
+    let followed =
+        |w: &&str| after.strip_prefix(*w).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()));
     if after_words.iter().any(followed) {
         return false;
     }

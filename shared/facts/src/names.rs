@@ -23,21 +23,102 @@ pub struct FoundName {
 const LOOK_AT: usize = 12;
 
 const CREDENTIALS: &[&str] = &[
-    "phd", "ph.d", "ph.d.", "mba", "msc", "m.sc", "m.sc.", "bsc", "b.sc", "b.sc.", "ma", "m.a.", "ba", "b.a.", "md",
-    "m.d.", "pmp", "cpa", "cfa", "pe", "p.e.", "peng", "p.eng.", "dr", "dr.", "prof", "prof.", "mph", "jd", "j.d.", "rn",
-    "csm", "dipl.-ing.", "dipl.-ing", "ing.", "mag.", "lic.", "jr", "jr.", "sr", "sr.", "ii", "iii",
+    "phd",
+    "ph.d",
+    "ph.d.",
+    "mba",
+    "msc",
+    "m.sc",
+    "m.sc.",
+    "bsc",
+    "b.sc",
+    "b.sc.",
+    "ma",
+    "m.a.",
+    "ba",
+    "b.a.",
+    "md",
+    "m.d.",
+    "pmp",
+    "cpa",
+    "cfa",
+    "pe",
+    "p.e.",
+    "peng",
+    "p.eng.",
+    "dr",
+    "dr.",
+    "prof",
+    "prof.",
+    "mph",
+    "jd",
+    "j.d.",
+    "rn",
+    "csm",
+    "dipl.-ing.",
+    "dipl.-ing",
+    "ing.",
+    "mag.",
+    "lic.",
+    "jr",
+    "jr.",
+    "sr",
+    "sr.",
+    "ii",
+    "iii",
 ];
 /// Words that open a job title rather than end a name ("Senior Software Engineer").
 const TITLE_MODIFIERS: &[&str] = &[
-    "senior", "junior", "lead", "principal", "chief", "head", "staff", "software", "data", "product", "project",
-    "full-stack", "fullstack", "frontend", "backend", "web", "mobile", "machine", "research", "assistant",
-    "associate", "technical", "marketing", "sales", "business", "student", "intern",
+    "senior",
+    "junior",
+    "lead",
+    "principal",
+    "chief",
+    "head",
+    "staff",
+    "software",
+    "data",
+    "product",
+    "project",
+    "full-stack",
+    "fullstack",
+    "frontend",
+    "backend",
+    "web",
+    "mobile",
+    "machine",
+    "research",
+    "assistant",
+    "associate",
+    "technical",
+    "marketing",
+    "sales",
+    "business",
+    "student",
+    "intern",
 ];
 const HEADING_WORDS: &[&str] = &[
-    "resume", "résumé", "cv", "curriculum", "vitae", "lebenslauf", "currículo", "curriculo", "page", "updated",
-    "contact", "profile", "profil", "perfil", "summary", "experience", "education", "skills",
+    "resume",
+    "résumé",
+    "cv",
+    "curriculum",
+    "vitae",
+    "lebenslauf",
+    "currículo",
+    "curriculo",
+    "page",
+    "updated",
+    "contact",
+    "profile",
+    "profil",
+    "perfil",
+    "summary",
+    "experience",
+    "education",
+    "skills",
 ];
-const CJK_NOT_NAMES: &[&str] = &["简历", "个人简历", "求职简历", "个人信息", "基本信息", "教育背景", "工作经历", "联系方式", "求职意向", "履歴書"];
+const CJK_NOT_NAMES: &[&str] =
+    &["简历", "个人简历", "求职简历", "个人信息", "基本信息", "教育背景", "工作经历", "联系方式", "求职意向", "履歴書"];
 
 fn is_han(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
@@ -56,13 +137,17 @@ fn looks_like_name(text: &str) -> bool {
         return false;
     }
     let lower = text.to_lowercase();
-    if HEADING_WORDS.iter().any(|w| lower.split_whitespace().any(|x| x == *w)) || has_title_word(text) || is_location(text) {
+    if HEADING_WORDS.iter().any(|w| lower.split_whitespace().any(|x| x == *w))
+        || has_title_word(text)
+        || is_location(text)
+    {
         return false;
     }
     words.iter().all(|w| {
         let w = w.trim_start_matches('(').trim_end_matches(')').trim_end_matches('.');
         let mut chars = w.chars();
-        chars.next().is_some_and(char::is_uppercase) && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+        chars.next().is_some_and(char::is_uppercase)
+            && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
     }) && words.iter().filter(|w| !w.starts_with('(')).count() >= 2
 }
 
@@ -70,7 +155,10 @@ fn looks_like_name(text: &str) -> bool {
 /// separator, a comma (credentials or a title after it).
 fn name_prefix(text: &str) -> &str {
     let mut end = text.len();
-    for sep in [" | ", "|", " – ", " — ", " - ", " · ", "·", " • ", "  ", "\t", ",", ";", " /", "@", "http", "www.", "+", "[", "]"] {
+    for sep in [
+        " | ", "|", " – ", " — ", " - ", " · ", "·", " • ", "  ", "\t", ",", ";", " /", "@", "http", "www.", "+", "[",
+        "]",
+    ] {
         if let Some(i) = text.find(sep)
             && i > 0
         {
@@ -86,7 +174,8 @@ fn name_prefix(text: &str) -> &str {
 /// Words of a candidate with credentials, heading words, a trailing handle
 /// and a trailing title dropped; the byte length of what is kept.
 fn trimmed(candidate: &str) -> &str {
-    let mut words: Vec<(usize, &str)> = candidate.split_whitespace().map(|w| (w.as_ptr() as usize - candidate.as_ptr() as usize, w)).collect();
+    let mut words: Vec<(usize, &str)> =
+        candidate.split_whitespace().map(|w| (w.as_ptr() as usize - candidate.as_ptr() as usize, w)).collect();
     let drop = |w: &str| {
         let l = w.to_lowercase();
         let l = l.trim_matches(|c: char| matches!(c, ',' | ':' | '(' | ')'));
@@ -97,7 +186,9 @@ fn trimmed(candidate: &str) -> &str {
     }
     // A handle after the name ("Auguste Baum augustebaum"), an icon letter ("… I").
     while words.len() > 2
-        && words.last().is_some_and(|(_, w)| w.chars().all(|c| c.is_lowercase() || c.is_ascii_digit()) || w.chars().count() == 1)
+        && words
+            .last()
+            .is_some_and(|(_, w)| w.chars().all(|c| c.is_lowercase() || c.is_ascii_digit()) || w.chars().count() == 1)
     {
         words.pop();
     }
@@ -158,7 +249,13 @@ pub fn find(doc: &Doc<'_>) -> Option<FoundName> {
             }
         }
         if looks_like_name(candidate) {
-            return Some(FoundName { line: i, start, end_line: i, end: start + candidate.len(), value: candidate.to_owned() });
+            return Some(FoundName {
+                line: i,
+                start,
+                end_line: i,
+                end: start + candidate.len(),
+                value: candidate.to_owned(),
+            });
         }
     }
     None

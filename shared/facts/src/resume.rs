@@ -130,14 +130,65 @@ fn is_version_like(link: &str) -> bool {
 /// Words that make a phrase a job title.
 const TITLE_WORDS: &[&str] = &[
     // German, French, Spanish, Portuguese, Italian.
-    "entwickler", "softwareentwickler", "ingenieur", "ingenieurin", "berater", "beraterin", "leiter", "leiterin",
-    "werkstudent", "praktikant", "praktikantin", "mitarbeiter", "mitarbeiterin", "geschäftsführer", "referent",
-    "referentin", "sachbearbeiter", "entwicklerin", "informatiker", "ingénieur", "ingénieure", "développeur",
-    "développeuse", "responsable", "consultante", "stagiaire", "chargé", "chargée", "directeur", "directrice",
-    "analyste", "technicien", "alternant", "doctorant", "enseignant", "chercheur", "ingeniero", "ingeniera",
-    "desarrollador", "desarrolladora", "jefe", "gerente", "consultor", "consultora", "becario", "practicante",
-    "coordinador", "técnico", "engenheiro", "engenheira", "desenvolvedor", "desenvolvedora", "estagiário",
-    "estagiária", "coordenador", "diretor", "sviluppatore", "ingegnere", "tirocinante",
+    "entwickler",
+    "softwareentwickler",
+    "ingenieur",
+    "ingenieurin",
+    "berater",
+    "beraterin",
+    "leiter",
+    "leiterin",
+    "werkstudent",
+    "praktikant",
+    "praktikantin",
+    "mitarbeiter",
+    "mitarbeiterin",
+    "geschäftsführer",
+    "referent",
+    "referentin",
+    "sachbearbeiter",
+    "entwicklerin",
+    "informatiker",
+    "ingénieur",
+    "ingénieure",
+    "développeur",
+    "développeuse",
+    "responsable",
+    "consultante",
+    "stagiaire",
+    "chargé",
+    "chargée",
+    "directeur",
+    "directrice",
+    "analyste",
+    "technicien",
+    "alternant",
+    "doctorant",
+    "enseignant",
+    "chercheur",
+    "ingeniero",
+    "ingeniera",
+    "desarrollador",
+    "desarrolladora",
+    "jefe",
+    "gerente",
+    "consultor",
+    "consultora",
+    "becario",
+    "practicante",
+    "coordinador",
+    "técnico",
+    "engenheiro",
+    "engenheira",
+    "desenvolvedor",
+    "desenvolvedora",
+    "estagiário",
+    "estagiária",
+    "coordenador",
+    "diretor",
+    "sviluppatore",
+    "ingegnere",
+    "tirocinante",
     "engineer",
     "engineering",
     "developer",
@@ -485,23 +536,38 @@ fn words_of(text: &str) -> Vec<String> {
 
 /// Chinese titles end in these ("软件工程师", "产品经理").
 const CJK_TITLE_ENDINGS: &[&str] = &[
-    "工程师", "经理", "实习生", "开发", "研究员", "总监", "主管", "助理", "专员", "顾问", "架构师", "设计师", "分析师",
-    "负责人", "科学家", "教师", "讲师", "主任", "组长", "实习",
+    "工程师",
+    "经理",
+    "实习生",
+    "开发",
+    "研究员",
+    "总监",
+    "主管",
+    "助理",
+    "专员",
+    "顾问",
+    "架构师",
+    "设计师",
+    "分析师",
+    "负责人",
+    "科学家",
+    "教师",
+    "讲师",
+    "主任",
+    "组长",
+    "实习",
 ];
 
 pub(crate) fn has_title_word(text: &str) -> bool {
-    words_of(text)
-        .iter()
-        .any(|w| TITLE_WORDS.contains(&w.as_str()) || CJK_TITLE_ENDINGS.iter().any(|e| w.ends_with(e)))
+    words_of(text).iter().any(|w| TITLE_WORDS.contains(&w.as_str()) || CJK_TITLE_ENDINGS.iter().any(|e| w.ends_with(e)))
 }
 
 /// Chinese employers end in these ("示例科技有限公司", "北京大学").
-const CJK_ORG_ENDINGS: &[&str] = &["公司", "集团", "大学", "学院", "研究院", "研究所", "银行", "医院", "中心", "实验室", "工作室"];
+const CJK_ORG_ENDINGS: &[&str] =
+    &["公司", "集团", "大学", "学院", "研究院", "研究所", "银行", "医院", "中心", "实验室", "工作室"];
 
 pub(crate) fn has_org_word(text: &str) -> bool {
-    words_of(text)
-        .iter()
-        .any(|w| ORG_WORDS.contains(&w.as_str()) || CJK_ORG_ENDINGS.iter().any(|e| w.ends_with(e)))
+    words_of(text).iter().any(|w| ORG_WORDS.contains(&w.as_str()) || CJK_ORG_ENDINGS.iter().any(|e| w.ends_with(e)))
 }
 
 pub(crate) fn is_location(text: &str) -> bool {
@@ -795,7 +861,8 @@ fn header_like(text: &str, max_words: usize) -> bool {
 /// Text that cannot name a title or an employer: no letters, a date, a lone
 /// letter or two.
 fn empty_field(text: &str) -> bool {
-    text.chars().filter(|c| c.is_alphabetic()).count() < 2 || dated(text).is_some_and(|f| f.end - f.start + 3 >= text.len())
+    text.chars().filter(|c| c.is_alphabetic()).count() < 2
+        || dated(text).is_some_and(|f| f.end - f.start + 3 >= text.len())
 }
 
 /// The role whose header is lines `first..=last`; `window` holds the lines

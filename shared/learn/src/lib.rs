@@ -74,8 +74,12 @@ impl SoftmaxModel {
     /// Probabilities per label, in `self.labels` order.
     pub fn probabilities(&self, x: &[f32]) -> Vec<f32> {
         let z: Vec<f32> = x.iter().zip(&self.mean).zip(&self.scale).map(|((v, m), s)| (v - m) / s).collect();
-        let logits: Vec<f32> =
-            self.weights.iter().zip(&self.bias).map(|(w, b)| b + w.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()).collect();
+        let logits: Vec<f32> = self
+            .weights
+            .iter()
+            .zip(&self.bias)
+            .map(|(w, b)| b + w.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>())
+            .collect();
         softmax(&logits)
     }
 
@@ -205,10 +209,7 @@ mod tests {
         let back = SoftmaxModel::from_shipped(json.as_bytes(), &format!("{hash}  m.json")).unwrap();
         assert_eq!(back.dimensions(), 3);
         let tampered = json.replacen('1', "2", 1);
-        assert!(matches!(
-            SoftmaxModel::from_shipped(tampered.as_bytes(), &hash),
-            Err(ModelError::Hash { .. })
-        ));
+        assert!(matches!(SoftmaxModel::from_shipped(tampered.as_bytes(), &hash), Err(ModelError::Hash { .. })));
     }
 
     #[test]

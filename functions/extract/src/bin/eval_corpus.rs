@@ -191,7 +191,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut entries = load_rendered(&args.corpus)?;
     match &args.docs {
         Some(docs) => entries.extend(load_manifest(&args.corpus, docs)?),
-        None => println!("real documents: no folder found (--docs, PERSONALIZATION_CORPUS_DOCS, ../shared/corpus); rendered set only"),
+        None => println!(
+            "real documents: no folder found (--docs, PERSONALIZATION_CORPUS_DOCS, ../shared/corpus); rendered set only"
+        ),
     }
     let embedder = Arc::new(embedding::Embedder::load(args.model.as_ref())?);
     let classifier =
@@ -214,7 +216,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     // Test themes only when the test split is shown (its errors are not for tuning).
-    let theme_split: BTreeMap<&str, Split> = entries.iter().filter(|e| e.rendered).map(|e| (e.group.as_str(), e.split)).collect();
+    let theme_split: BTreeMap<&str, Split> =
+        entries.iter().filter(|e| e.rendered).map(|e| (e.group.as_str(), e.split)).collect();
     let shown = |theme: &str| args.show == Some(Split::Test) || theme_split.get(theme) == Some(&Split::Dev);
     println!("per theme (rendered; test themes with --show test): job F1, name exact, skills recall");
     for (scope, t) in results.totals.iter().filter(|(s, _)| s.starts_with("theme:") && shown(&s[6..])) {

@@ -50,9 +50,9 @@ fn job_of<'a>(gold: &'a [GoldJob], w: &job_header::Window) -> Option<&'a GoldJob
         0 => None,
         1 => Some(candidates[0]),
         // Same dates twice: the one a segment names.
-        _ => candidates.into_iter().find(|g| {
-            w.segments.iter().any(|s| g.title.as_deref().is_some_and(|t| similar(&s.text, t)))
-        }),
+        _ => candidates
+            .into_iter()
+            .find(|g| w.segments.iter().any(|s| g.title.as_deref().is_some_and(|t| similar(&s.text, t)))),
     }
 }
 

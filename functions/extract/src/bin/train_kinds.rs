@@ -72,10 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     themes.dedup();
     for (i, theme) in themes.iter().enumerate() {
         let of_theme: Vec<&CorpusEntry> = rendered.iter().filter(|e| e.group == *theme).collect();
-        if let Some(e) = of_theme.get(i % of_theme.len().max(1)) {
-            if let Ok(bytes) = std::fs::read(&e.file) {
-                documents.push((e.id.clone(), DocumentKind::Resume, pages_of(&bytes)));
-            }
+        if let Some(e) = of_theme.get(i % of_theme.len().max(1))
+            && let Ok(bytes) = std::fs::read(&e.file)
+        {
+            documents.push((e.id.clone(), DocumentKind::Resume, pages_of(&bytes)));
         }
     }
     for (i, sample) in extract::corpus::corpus(8, 11).into_iter().enumerate() {
@@ -102,7 +102,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enumerate()
         .map(|(i, k)| format!("{k:?} {}", documents.iter().filter(|d| d.1 == KINDS[i]).count()))
         .collect();
-    println!("{} documents ({}), {} samples", documents.len(), counts.join(", "), grouped.iter().map(Vec::len).sum::<usize>());
+    println!(
+        "{} documents ({}), {} samples",
+        documents.len(),
+        counts.join(", "),
+        grouped.iter().map(Vec::len).sum::<usize>()
+    );
 
     // Five folds over documents, in a fixed interleaved order.
     let mut best = (f64::MIN, Training::default());

@@ -207,7 +207,8 @@ pub fn score_resume(gold: &GoldResume, facts: &[FactValue], lexicon: &dyn SkillL
     for (i, job) in jobs.iter().enumerate() {
         for (j, g) in gold.jobs.iter().enumerate() {
             let a = agreement(job, g);
-            let weight = 3 * usize::from(a.title) + 3 * usize::from(a.organisation) + usize::from(a.start) + usize::from(a.end);
+            let weight =
+                3 * usize::from(a.title) + 3 * usize::from(a.organisation) + usize::from(a.start) + usize::from(a.end);
             if a.title || a.organisation {
                 candidates.push((weight, i, j));
             }
@@ -245,7 +246,12 @@ pub fn score_resume(gold: &GoldResume, facts: &[FactValue], lexicon: &dyn SkillL
     }
     for (j, g) in gold.jobs.iter().enumerate() {
         if !fully[j] {
-            score.missed_jobs.push(describe(g.title.as_deref().unwrap_or("-"), g.organisation.as_deref(), g.start.clone(), g.end.clone()));
+            score.missed_jobs.push(describe(
+                g.title.as_deref().unwrap_or("-"),
+                g.organisation.as_deref(),
+                g.start.clone(),
+                g.end.clone(),
+            ));
         }
     }
     // Education: institutions.
@@ -259,9 +265,13 @@ pub fn score_resume(gold: &GoldResume, facts: &[FactValue], lexicon: &dyn SkillL
     let gold_schools: Vec<&str> = gold.education.iter().filter_map(|e| e.institution.as_deref()).collect();
     let mut taken = vec![false; schools.len()];
     for g in &gold_schools {
-        if let Some(i) = (0..schools.len())
-            .find(|&i| !taken[i] && schools[i].institution.as_deref().is_some_and(|s| similar(s, g) || words(s).concat().contains(&words(g).concat())))
-        {
+        if let Some(i) = (0..schools.len()).find(|&i| {
+            !taken[i]
+                && schools[i]
+                    .institution
+                    .as_deref()
+                    .is_some_and(|s| similar(s, g) || words(s).concat().contains(&words(g).concat()))
+        }) {
             taken[i] = true;
             score.institution.right += 1;
         }

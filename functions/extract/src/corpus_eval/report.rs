@@ -153,7 +153,11 @@ impl Confusion {
         );
         for gold in KINDS {
             let Some(row) = self.cells.get(&gold) else { continue };
-            out.push_str(&format!("  {:<10} {}\n", short(gold), KINDS.iter().map(|k| format!("{:>5}", row.get(k).copied().unwrap_or(0))).collect::<String>()));
+            out.push_str(&format!(
+                "  {:<10} {}\n",
+                short(gold),
+                KINDS.iter().map(|k| format!("{:>5}", row.get(k).copied().unwrap_or(0))).collect::<String>()
+            ));
         }
         out
     }
