@@ -5,8 +5,8 @@ use lopdf::{Document, Object, Stream, dictionary};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// A PDF with one page per entry, each line of a page drawn with Helvetica.
-pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
+/// A PDF of the given pages' content operations, in Helvetica (WinAnsi) as `F1`.
+fn helvetica_pdf(pages: Vec<Vec<Operation>>) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
@@ -17,19 +17,8 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
     });
     let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut kids = Vec::new();
-    for lines in pages {
-        let mut ops = vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 11.into()]),
-            Operation::new("TL", vec![14.into()]),
-            Operation::new("Td", vec![56.into(), 780.into()]),
-        ];
-        for line in lines {
-            ops.push(Operation::new("Tj", vec![Object::string_literal(line.as_str())]));
-            ops.push(Operation::new("T*", vec![]));
-        }
-        ops.push(Operation::new("ET", vec![]));
-        let content = Content { operations: ops };
+    for operations in pages {
+        let content = Content { operations };
         let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().expect("encode content")));
         let page_id = doc.add_object(dictionary! {
             "Type" => "Page",
@@ -50,19 +39,33 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
     out
 }
 
+/// A PDF with one page per entry, each line of a page drawn with Helvetica.
+pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
+    helvetica_pdf(
+        pages
+            .iter()
+            .map(|lines| {
+                let mut ops = vec![
+                    Operation::new("BT", vec![]),
+                    Operation::new("Tf", vec!["F1".into(), 11.into()]),
+                    Operation::new("TL", vec![14.into()]),
+                    Operation::new("Td", vec![56.into(), 780.into()]),
+                ];
+                for line in lines {
+                    ops.push(Operation::new("Tj", vec![Object::string_literal(line.as_str())]));
+                    ops.push(Operation::new("T*", vec![]));
+                }
+                ops.push(Operation::new("ET", vec![]));
+                ops
+            })
+            .collect(),
+    )
+}
+
 /// A one-page PDF with each piece of text drawn where it says (x, y in points
 /// from the bottom left, Helvetica 11): columns, margins and rows as layouts
 /// print them.
 pub fn pdf_at(pieces: &[(f32, f32, &str)]) -> Vec<u8> {
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type1",
-        "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut ops = Vec::new();
     for (x, y, text) in pieces {
         ops.push(Operation::new("BT", vec![]));
@@ -71,24 +74,7 @@ pub fn pdf_at(pieces: &[(f32, f32, &str)]) -> Vec<u8> {
         ops.push(Operation::new("Tj", vec![Object::string_literal(*text)]));
         ops.push(Operation::new("ET", vec![]));
     }
-    let content = Content { operations: ops };
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().expect("encode content")));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page",
-        "Parent" => pages_id,
-        "Contents" => content_id,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Resources" => resources_id,
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save pdf");
-    out
+    helvetica_pdf(vec![ops])
 }
 
 /// A one-page resume PDF with recognisable words.

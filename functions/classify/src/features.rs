@@ -10,15 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// The kinds a document can be named, in the order of every per-kind feature and output.
-pub const KINDS: [DocumentKind; 7] = [
-    DocumentKind::Resume,
-    DocumentKind::CoverLetter,
-    DocumentKind::JobDescription,
-    DocumentKind::Certificate,
-    DocumentKind::Transcript,
-    DocumentKind::ReferenceLetter,
-    DocumentKind::Other,
-];
+pub const KINDS: [DocumentKind; 7] = DocumentKind::SETTABLE;
 
 /// Names of the voice and shape features, in order.
 pub const SHAPE_FEATURES: [&str; 14] = [

@@ -12,7 +12,7 @@ const SHIPPED_SHA256: &str = include_str!("../model/kinds.json.sha256");
 
 /// The kind name a label stands for.
 pub fn label(kind: DocumentKind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    kind.as_str().to_owned()
 }
 
 /// The learned kind model: labels read back as kinds.

@@ -57,14 +57,14 @@ fn lookalike(c: char) -> Option<char> {
 }
 
 fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || ('\u{00C0}'..='\u{024F}').contains(&c)
+    c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic())
 }
 
 /// A word mostly of Latin letters with a few lookalikes is a Latin word.
 fn fix_lookalikes(word: &str, out: &mut String) {
     let latin = word.chars().filter(|c| is_latin_letter(*c)).count();
     let alike = word.chars().filter(|c| lookalike(*c).is_some()).count();
-    let other = word.chars().filter(|c| c.is_alphabetic()).count() - latin - alike;
+    let other = word.chars().filter(|c| c.is_alphabetic()).count().saturating_sub(latin + alike);
     if alike > 0 && latin > 0 && other == 0 {
         out.extend(word.chars().map(|c| lookalike(c).unwrap_or(c)));
     } else {
@@ -134,6 +134,8 @@ mod tests {
         // Cyrillic а and о inside Latin words; a Russian word stays Russian.
         assert_eq!(normalise("Jаvа Develоper, инженер"), "Java Developer, инженер");
         assert_eq!(normalise("（北京）"), "(北京)");
+        // × and ÷ sit among the Latin-1 letters but are not letters.
+        assert_eq!(normalise("3×4 ÷ 2"), "3×4 ÷ 2");
         assert_eq!(normalise("\u{f095} +86 151"), " +86 151");
     }
 

@@ -282,18 +282,7 @@ pub fn find_ranges(text: &str, lone_is_end: bool) -> Vec<FoundRange> {
         if let Some(sep) = separator
             && let Some(present) = PRESENT.find(&after[sep..])
         {
-            let end = first.end + sep + present.end();
-            found.push(FoundRange {
-                start: first.start,
-                end,
-                range: DateRange {
-                    start: Some(first.value),
-                    end: None,
-                    current: true,
-                    raw: text[first.start..end].into(),
-                    confidence: first.confidence,
-                },
-            });
+            found.push(ongoing(text, first, first.end + sep + present.end(), first.confidence));
             i += 1;
             continue;
         }
@@ -303,18 +292,7 @@ pub fn find_ranges(text: &str, lone_is_end: bool) -> Vec<FoundRange> {
             && !after[..sep].trim().is_empty()
             && after[sep..].split('\n').next().is_none_or(|rest| rest.trim().is_empty())
         {
-            let end = first.end + after[..sep].trim_end().len();
-            found.push(FoundRange {
-                start: first.start,
-                end,
-                range: DateRange {
-                    start: Some(first.value),
-                    end: None,
-                    current: true,
-                    raw: text[first.start..end].into(),
-                    confidence: first.confidence * 0.8,
-                },
-            });
+            found.push(ongoing(text, first, first.end + after[..sep].trim_end().len(), first.confidence * 0.8));
             i += 1;
             continue;
         }
@@ -350,6 +328,21 @@ pub fn find_ranges(text: &str, lone_is_end: bool) -> Vec<FoundRange> {
         i += 1;
     }
     found
+}
+
+/// A period from `first` to today, read from `text[first.start..end]`.
+fn ongoing(text: &str, first: DateHit, end: usize, confidence: f32) -> FoundRange {
+    FoundRange {
+        start: first.start,
+        end,
+        range: DateRange {
+            start: Some(first.value),
+            end: None,
+            current: true,
+            raw: text[first.start..end].into(),
+            confidence,
+        },
+    }
 }
 
 /// Reads a whole string as one period. Text that holds no date is kept raw

@@ -235,8 +235,11 @@ pub fn find(doc: &Doc<'_>) -> Option<FoundName> {
             continue;
         }
         let candidate = trimmed(name_prefix(rest));
-        // Spans are byte offsets in the line's text: every candidate is a slice of it.
-        let start = candidate.as_ptr() as usize - text.as_ptr() as usize;
+        if candidate.is_empty() {
+            continue;
+        }
+        // Spans are byte offsets in the line's text: a candidate is a slice of it.
+        let Some(start) = (candidate.as_ptr() as usize).checked_sub(text.as_ptr() as usize) else { continue };
         // Hyphenated over two lines: "PRIYA RAMASWAMY-" / "COLTER".
         if candidate.ends_with('-')
             && let Some(next) = doc.lines.get(i + 1)

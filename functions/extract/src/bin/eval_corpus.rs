@@ -15,7 +15,7 @@
 //! for tuning.
 
 use classify::KindClassifier;
-use domain::{DocumentId, DocumentKind, Limits};
+use domain::{DocumentId, DocumentKind};
 use extract::corpus_eval::report::{Confusion, Totals};
 use extract::corpus_eval::{CorpusEntry, Split, load_manifest, load_rendered, score_resume};
 use facts::extract::Doc;
@@ -88,10 +88,7 @@ fn run(entry: &CorpusEntry, classifier: &KindClassifier, results: &mut Results, 
     };
     let source = if entry.rendered { "rendered" } else { "real" };
     let split = entry.split.as_str();
-    let pages = match documents::inspect(&bytes, &Limits::default()) {
-        Ok(i) if !i.content_type.is_image() => documents::extract_text(i.content_type, &bytes).unwrap_or_default(),
-        _ => Vec::new(),
-    };
+    let pages = extract::corpus_eval::training::pages_of(&bytes);
     let timer = Instant::now();
     let judgement = classifier.classify(&pages).map_err(|e| format!("{}: {e}", entry.id))?;
     results.classifying += timer.elapsed();

@@ -7,21 +7,14 @@
 //!
 //! `cargo run --release -p extract --bin train_headers -- tests/corpus --docs DIR [--out shared/facts/model]`
 
-use domain::{DocumentId, Limits, PageText};
+use domain::{DocumentId, PageText};
 use extract::corpus_eval::matching::similar;
+use extract::corpus_eval::training::{Scored, TrainArgs, pages_of, select_l2, train_args, write_model};
 use extract::corpus_eval::{GoldJob, Split, load_manifest, load_rendered};
 use facts::dates::YearMonth;
 use facts::extract::Doc;
 use facts::job_header::{self, FEATURES, LABELS, LOCATION, ORGANISATION, TITLE};
-use learn::{SoftmaxModel, Training};
-use std::path::PathBuf;
-
-fn pages_of(bytes: &[u8]) -> Vec<PageText> {
-    match documents::inspect(bytes, &Limits::default()) {
-        Ok(i) if !i.content_type.is_image() => documents::extract_text(i.content_type, bytes).unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
+use learn::SoftmaxModel;
 
 fn gold_date(s: Option<&str>) -> Option<YearMonth> {
     let s = s?;
@@ -92,19 +85,7 @@ fn facts_is_location(text: &str) -> bool {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut it = std::env::args().skip(1);
-    let (mut corpus, mut docs, mut out) = (None, None, PathBuf::from("shared/facts/model"));
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--docs" => docs = it.next().map(PathBuf::from),
-            "--out" => out = it.next().map(PathBuf::from).ok_or("--out needs a value")?,
-            _ => corpus = Some(PathBuf::from(a)),
-        }
-    }
-    let corpus = corpus.unwrap_or_else(|| PathBuf::from("tests/corpus"));
-    let docs = docs
-        .or_else(|| std::env::var_os("PERSONALIZATION_CORPUS_DOCS").map(PathBuf::from))
-        .ok_or("--docs DIR: the real documents")?;
+    let TrainArgs { corpus, docs, out, .. } = train_args("shared/facts/model")?;
     let mut entries = load_rendered(&corpus)?;
     entries.extend(load_manifest(&corpus, &docs)?);
     let mut grouped: Vec<Vec<(Vec<f32>, usize)>> = Vec::new();
@@ -135,27 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{} documents, {total} segments {:?}", grouped.len(), LABELS.iter().zip(per_label).collect::<Vec<_>>());
     let labels: Vec<String> = LABELS.iter().map(|l| (*l).to_owned()).collect();
-    let mut best = (f64::MIN, Training::default());
-    for l2 in [1e-3f32, 1e-2, 1e-1] {
-        let t = Training { l2, epochs: 150, learning_rate: 0.05 };
-        let (mut right, mut count) = (0usize, 0usize);
-        for fold in 0..4 {
-            let train: Vec<(Vec<f32>, usize)> =
-                grouped.iter().enumerate().filter(|(i, _)| i % 4 != fold).flat_map(|(_, g)| g.clone()).collect();
-            let m = SoftmaxModel::train(&train, &labels, t, String::new());
-            for (x, y) in grouped.iter().enumerate().filter(|(i, _)| i % 4 == fold).flat_map(|(_, g)| g) {
-                let p = m.probabilities(x);
-                let got = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
-                right += usize::from(got == *y);
-                count += 1;
-            }
-        }
-        let accuracy = right as f64 / count.max(1) as f64;
-        println!("l2 {l2:<6} four-fold segment accuracy on dev documents {right}/{count} = {accuracy:.3}");
-        if accuracy > best.0 {
-            best = (accuracy, t);
-        }
-    }
+    let best = select_l2(&grouped, &labels, &[1e-3, 1e-2, 1e-1], 150, 4, Scored::All);
     let all: Vec<(Vec<f32>, usize)> = grouped.into_iter().flatten().collect();
     let trained_on = format!(
         "{total} segments of dev documents, l2 {}, {} epochs; four-fold segment accuracy {:.3}",
@@ -163,10 +124,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let m = SoftmaxModel::train(&all, &labels, best.1, trained_on.clone());
     assert_eq!(m.dimensions(), FEATURES);
-    let (json, hash) = m.to_shipped_json();
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("job_header.json"), &json)?;
-    std::fs::write(out.join("job_header.json.sha256"), format!("{hash}  job_header.json\n"))?;
-    println!("wrote {} ({} bytes, sha256 {hash}): {trained_on}", out.join("job_header.json").display(), json.len());
+    write_model(&m, &out, "job_header")?;
     Ok(())
 }

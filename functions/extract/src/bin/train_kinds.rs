@@ -14,17 +14,10 @@
 use classify::features::KINDS;
 use classify::learned::Training;
 use classify::{KindClassifier, KindModel};
-use domain::{DocumentKind, Limits, PageText};
+use domain::{DocumentKind, PageText};
+use extract::corpus_eval::training::{Scored, TrainArgs, pages_of, select_l2, train_args, write_model};
 use extract::corpus_eval::{CorpusEntry, Split, load_manifest, load_rendered};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-fn pages_of(bytes: &[u8]) -> Vec<PageText> {
-    match documents::inspect(bytes, &Limits::default()) {
-        Ok(i) if !i.content_type.is_image() => documents::extract_text(i.content_type, bytes).unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
 
 /// The whole text, the first page, and the text from a quarter of its lines on.
 fn views(pages: &[PageText]) -> Vec<Vec<PageText>> {
@@ -41,23 +34,8 @@ fn views(pages: &[PageText]) -> Vec<Vec<PageText>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut it = std::env::args().skip(1);
-    let (mut corpus, mut docs, mut model, mut out) = (None, None, None, PathBuf::from("functions/classify/model"));
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--docs" => docs = it.next().map(PathBuf::from),
-            "--model" => model = it.next(),
-            "--out" => out = it.next().map(PathBuf::from).ok_or("--out needs a value")?,
-            _ => corpus = Some(PathBuf::from(a)),
-        }
-    }
-    let corpus = corpus.unwrap_or_else(|| PathBuf::from("tests/corpus"));
-    let docs = docs
-        .or_else(|| std::env::var_os("PERSONALIZATION_CORPUS_DOCS").map(PathBuf::from))
-        .ok_or("--docs DIR: the real documents")?;
-    let model = model
-        .or_else(|| std::env::var("PERSONALIZATION_EMBEDDING_MODEL").ok())
-        .ok_or("--model DIR or PERSONALIZATION_EMBEDDING_MODEL")?;
+    let TrainArgs { corpus, docs, model, out } = train_args("functions/classify/model")?;
+    let model = model.ok_or("--model DIR or PERSONALIZATION_EMBEDDING_MODEL")?;
     let embedder = Arc::new(embedding::Embedder::load(model.as_ref())?);
     let classifier = KindClassifier::zero_shot_only(embedder)?;
 
@@ -109,31 +87,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         grouped.iter().map(Vec::len).sum::<usize>()
     );
 
-    // Five folds over documents, in a fixed interleaved order.
-    let mut best = (f64::MIN, Training::default());
-    for l2 in [1e-3f32, 1e-2, 5e-2, 2e-1, 1.0] {
-        let t = Training { l2, ..Training::default() };
-        let (mut right, mut total) = (0usize, 0usize);
-        for fold in 0..5 {
-            let train: Vec<(Vec<f32>, usize)> =
-                grouped.iter().enumerate().filter(|(i, _)| i % 5 != fold).flat_map(|(_, g)| g.clone()).collect();
-            let m = KindModel::train(&train, t, String::new());
-            for (_, g) in grouped.iter().enumerate().filter(|(i, _)| i % 5 == fold) {
-                // The whole-document view is what classification sees.
-                if let Some((x, y)) = g.first() {
-                    let p = m.probabilities(x);
-                    let got = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
-                    right += usize::from(got == *y);
-                    total += 1;
-                }
-            }
-        }
-        let accuracy = right as f64 / total.max(1) as f64;
-        println!("l2 {l2:<6} five-fold accuracy on dev documents {right}/{total} = {accuracy:.3}");
-        if accuracy > best.0 {
-            best = (accuracy, t);
-        }
-    }
+    // Five folds over documents; the whole-document view is what classification sees.
+    let labels: Vec<String> = KINDS.iter().map(|k| k.as_str().to_owned()).collect();
+    let best =
+        select_l2(&grouped, &labels, &[1e-3, 1e-2, 5e-2, 2e-1, 1.0], Training::default().epochs, 5, Scored::First);
     let all: Vec<(Vec<f32>, usize)> = grouped.into_iter().flatten().collect();
     let trained_on = format!(
         "{} dev documents, {} samples, l2 {}, {} epochs; five-fold dev accuracy {:.3}",
@@ -144,10 +101,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         best.0
     );
     let m = KindModel::train(&all, best.1, trained_on.clone());
-    let (json, hash) = m.model.to_shipped_json();
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("kinds.json"), &json)?;
-    std::fs::write(out.join("kinds.json.sha256"), format!("{hash}  kinds.json\n"))?;
-    println!("wrote {} ({} bytes, sha256 {hash}): {trained_on}", out.join("kinds.json").display(), json.len());
+    write_model(&m.model, &out, "kinds")?;
     Ok(())
 }

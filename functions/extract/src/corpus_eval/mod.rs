@@ -5,6 +5,7 @@
 pub mod gold;
 pub mod matching;
 pub mod report;
+pub mod training;
 
 pub use gold::{CorpusEntry, GoldEducation, GoldJob, GoldResume, Split, load_manifest, load_rendered};
 pub use matching::{FieldCounts, ResumeScore, score_resume};

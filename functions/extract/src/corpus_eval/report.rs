@@ -125,15 +125,7 @@ impl Confusion {
     }
 
     pub fn render(&self, label: &str) -> String {
-        const KINDS: [DocumentKind; 7] = [
-            DocumentKind::Resume,
-            DocumentKind::CoverLetter,
-            DocumentKind::JobDescription,
-            DocumentKind::Certificate,
-            DocumentKind::Transcript,
-            DocumentKind::ReferenceLetter,
-            DocumentKind::Other,
-        ];
+        const KINDS: [DocumentKind; 7] = DocumentKind::SETTABLE;
         let short = |k: DocumentKind| match k {
             DocumentKind::Resume => "res",
             DocumentKind::CoverLetter => "cov",
