@@ -318,3 +318,24 @@ fn no_job_has_an_empty_dated_punctuation_or_duplicated_field() {
     }
     assert!(jobs(&facts).iter().any(|j| j.organisation.as_deref() == Some("Studio Nine")));
 }
+
+#[test]
+fn schools_are_found_in_other_languages_too() {
+    let facts = docx_lines(&[
+        "Anna Berger",
+        "Ausbildung",
+        "Master Informatik, Universität Wien   2016 – 2018",
+        "Licence, Université de Lyon   2013 – 2016",
+        "本科，北京大学   2009 – 2013",
+    ]);
+    let schools: Vec<String> = facts
+        .iter()
+        .filter_map(|f| match f {
+            FactValue::Education(e) => e.institution.clone(),
+            _ => None,
+        })
+        .collect();
+    for want in ["Universität Wien", "Université de Lyon", "北京大学"] {
+        assert!(schools.iter().any(|s| s.contains(want)), "{want} not in {schools:?}");
+    }
+}

@@ -1217,12 +1217,13 @@ fn split_item(item: &str) -> Vec<(usize, usize)> {
 
 static DEGREE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:(?:bachelor|master)(?:'?s)?(?:\s+of\s+(?:science|arts|engineering|business administration|fine arts|technology|laws|education|commerce|design|applied science|computer applications|public health|social work|music))?|doctor(?:ate)?(?:\s+of\s+philosophy)?|associate(?:'?s)?(?:\s+of\s+(?:science|arts|applied science))?|ph\.?\s?d\.?|mba|m\.?\s?b\.?\s?a\.?|b\.?\s?sc\.?|m\.?\s?sc\.?|b\.\s?s\.|m\.\s?s\.|b\.\s?a\.|m\.\s?a\.|bs|ms|ba|ma|b\.?\s?eng\.?|m\.?\s?eng\.?|b\.?\s?tech\.?|m\.?\s?tech\.?|bba|bfa|mfa|mph|msw|llb|llm|j\.d\.|m\.d\.|b\.?com|m\.?com|diploma|high school diploma|high school|a-levels|gcse|hnd|btec)\b",
+        r"(?i)\b(?:(?:bachelor|master)(?:'?s)?(?:\s+of\s+(?:science|arts|engineering|business administration|fine arts|technology|laws|education|commerce|design|applied science|computer applications|public health|social work|music))?|doctor(?:ate)?(?:\s+of\s+philosophy)?|associate(?:'?s)?(?:\s+of\s+(?:science|arts|applied science))?|ph\.?\s?d\.?|mba|m\.?\s?b\.?\s?a\.?|b\.?\s?sc\.?|m\.?\s?sc\.?|b\.\s?s\.|m\.\s?s\.|b\.\s?a\.|m\.\s?a\.|bs|ms|ba|ma|b\.?\s?eng\.?|m\.?\s?eng\.?|b\.?\s?tech\.?|m\.?\s?tech\.?|bba|bfa|mfa|mph|msw|llb|llm|j\.d\.|m\.d\.|b\.?com|m\.?com|diploma|high school diploma|high school|a-levels|gcse|hnd|btec|licenciatura|licenciado|licence|maîtrise|diplôme|diplom|magister|doctorado|doutorado|mestrado|máster|grado|abitur|baccalauréat|bacharelado|laurea)\b|本科|硕士|博士|学士",
     )
     .expect("degree regex")
 });
 static INSTITUTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:university|universit[éäy]|universidad|college|institute|school|academy|polytechnic|conservatory|iit|mit|ucla|uc\s+\w+|lyc[ée]e|gymnasium|for boys|for girls)\b")
+    // Chinese names end in 大学 or 学院 with no word boundary before them.
+    Regex::new(r"(?i)\b(?:university|universit[éäy]|universität|universitat|universidad|universidade|università|universiteit|uniwersytet|college|institute|instituto|istituto|institut|school|academy|akademie|academia|polytechnic|polytechnique|politecnico|politécnico|conservatory|hochschule|fachhochschule|école|ecole|escola|escuela|faculdade|facultad|liceo|colegio|iit|mit|eth|epfl|ucla|uc\s+\w+|lyc[ée]e|gymnasium|for boys|for girls)\b|[\x{4e00}-\x{9fff}]+(?:大学|学院|学校|研究院|研究所|中学)")
         .expect("institution regex")
 });
 static GRADE: LazyLock<Regex> = LazyLock::new(|| {
@@ -1362,7 +1363,7 @@ fn institution_in(text: &str) -> Option<String> {
 }
 
 static INSTITUTION_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s+|\t+|\s{2,}|\n").expect("institution separator regex")
+    Regex::new(r"\s+[|•·–—@]\s+|\s*\|\s*|\s+-\s+|,\s*|\t+|\s{2,}|\n").expect("institution separator regex")
 });
 static AT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+at\s+").expect("at regex"));
 
