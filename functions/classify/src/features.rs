@@ -12,6 +12,10 @@ use regex::Regex;
 /// The kinds a document can be named, in the order of every per-kind feature and output.
 pub const KINDS: [DocumentKind; 7] = DocumentKind::SETTABLE;
 
+/// Where the salutation and sign-off flags sit in [`shape`]'s output.
+pub const SALUTATION_AT: usize = 3;
+pub const SIGN_OFF_AT: usize = 4;
+
 /// Names of the voice and shape features, in order.
 pub const SHAPE_FEATURES: [&str; 14] = [
     "first_person_singular",
@@ -134,20 +138,20 @@ pub fn shape(text: &str) -> Vec<f32> {
         (words.iter().filter(|w| set.contains(*w)).count() as f32 * 20.0 / n).min(1.0)
     };
     // CJK first person (我 but not 我们) and second person (你, 您).
+    let chars: Vec<char> = text.chars().collect();
     let cjk = |needle: char, not_before: Option<char>| {
-        let chars: Vec<char> = text.chars().collect();
         (0..chars.len())
             .filter(|&i| chars[i] == needle && not_before.is_none_or(|c| chars.get(i + 1) != Some(&c)))
             .count()
     };
-    let cjk_chars = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count().max(1) as f32;
+    let cjk_chars = chars.iter().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(*c)).count().max(1) as f32;
     let cjk_rate = |count: usize| (count as f32 * 40.0 / cjk_chars).min(1.0);
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let m = lines.len().max(1) as f32;
     let head: String = lines.iter().take(12).copied().collect::<Vec<_>>().join("\n");
     let tail: String = lines.iter().rev().take(12).copied().collect::<Vec<_>>().join("\n");
     let ranges = facts_like_ranges(text);
-    let digits = text.chars().filter(char::is_ascii_digit).count() as f32 / text.chars().count().max(1) as f32;
+    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count() as f32 / chars.len().max(1) as f32;
     let bullets = lines
         .iter()
         .filter(|l| l.starts_with(['•', '●', '▪', '◦', '■', '-', '*', '–', '►', '➢', '✓', '·', '○']))

@@ -6,7 +6,7 @@
 //! and the cues alone decide, and below a confidence threshold the kind is
 //! `other`; the scores are kept either way.
 
-use crate::features::{KINDS, SHAPE_FEATURES, joined, shape};
+use crate::features::{KINDS, SALUTATION_AT, SHAPE_FEATURES, SIGN_OFF_AT, joined, shape};
 use crate::learned::{KindModel, ModelError};
 use domain::{DocumentKind, PageText};
 use ports::{EmbedderError, TextEmbedder, cosine};
@@ -289,6 +289,19 @@ struct Reading {
     cues: Vec<f32>,
     mean: Vec<f32>,
     shape: Vec<f32>,
+    words: usize,
+}
+
+impl Reading {
+    /// The learned model's input, in [`FEATURES`] order.
+    fn vector(&self) -> Vec<f32> {
+        let mut x = self.mean.clone();
+        x.resize(EMBEDDING_DIMENSIONS, 0.0);
+        x.extend(&self.similarities);
+        x.extend(&self.cues);
+        x.extend(&self.shape);
+        x
+    }
 }
 
 impl KindClassifier {
@@ -316,13 +329,7 @@ impl KindClassifier {
 
     /// The learned model's input for a document (`None` for a text with no words).
     pub fn features(&self, pages: &[PageText]) -> Result<Option<Vec<f32>>, KindError> {
-        let Some(r) = self.read(pages)? else { return Ok(None) };
-        let mut x = r.mean;
-        x.resize(EMBEDDING_DIMENSIONS, 0.0);
-        x.extend(r.similarities);
-        x.extend(r.cues);
-        x.extend(r.shape);
-        Ok(Some(x))
+        Ok(self.read(pages)?.map(|r| r.vector()))
     }
 
     fn read(&self, pages: &[PageText]) -> Result<Option<Reading>, KindError> {
@@ -348,7 +355,8 @@ impl KindClassifier {
             similarities.push(similarity);
             cues.push(cue_score(*kind, &lower));
         }
-        Ok(Some(Reading { similarities, cues, mean, shape: shape(&text) }))
+        let words = text.split_whitespace().count();
+        Ok(Some(Reading { similarities, cues, mean, shape: shape(&text), words }))
     }
 
     /// Classifies a document from its pages' text.
@@ -360,19 +368,14 @@ impl KindClassifier {
         let best_similarity = reading.similarities.iter().copied().fold(f32::MIN, f32::max);
         let best_cue = reading.cues.iter().copied().fold(0f32, f32::max);
         if let Some(model) = &self.model {
-            let mut x = reading.mean.clone();
-            x.resize(EMBEDDING_DIMENSIONS, 0.0);
-            x.extend(&reading.similarities);
-            x.extend(&reading.cues);
-            x.extend(&reading.shape);
-            let p = model.probabilities(&x);
+            let p = model.probabilities(&reading.vector());
             let scores: BTreeMap<DocumentKind, f32> = model.kinds.iter().copied().zip(p).collect();
             let (best, confidence) = best_of(&scores);
             // A scrap of text (the model learned from whole documents) like none
             // of the descriptions, with no cue and no letter's salutation or
             // sign-off, is not a career document.
-            let letter = reading.shape[3] > 0.0 || reading.shape[4] > 0.0;
-            let scrap = joined(pages).split_whitespace().count() < SCRAP_WORDS;
+            let letter = reading.shape[SALUTATION_AT] > 0.0 || reading.shape[SIGN_OFF_AT] > 0.0;
+            let scrap = reading.words < SCRAP_WORDS;
             let unrelated = scrap && best_similarity < MIN_SIMILARITY && best_cue == 0.0 && !letter;
             let kind = if unrelated { DocumentKind::Other } else { best };
             return Ok(KindJudgement { kind, confidence, scores, best_similarity });

@@ -10,11 +10,6 @@ pub use learn::{ModelError, SoftmaxModel, Training};
 const SHIPPED: &[u8] = include_bytes!("../model/kinds.json");
 const SHIPPED_SHA256: &str = include_str!("../model/kinds.json.sha256");
 
-/// The kind name a label stands for.
-pub fn label(kind: DocumentKind) -> String {
-    kind.as_str().to_owned()
-}
-
 /// The learned kind model: labels read back as kinds.
 #[derive(Debug, Clone)]
 pub struct KindModel {
@@ -42,7 +37,7 @@ impl KindModel {
 
     /// Fits a model on samples labelled by index into [`KINDS`].
     pub fn train(samples: &[(Vec<f32>, usize)], t: Training, trained_on: String) -> Self {
-        let labels: Vec<String> = KINDS.iter().map(|k| label(*k)).collect();
+        let labels: Vec<String> = KINDS.iter().map(|k| k.as_str().to_owned()).collect();
         Self { kinds: KINDS.to_vec(), model: SoftmaxModel::train(samples, &labels, t, trained_on) }
     }
 

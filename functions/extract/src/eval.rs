@@ -1,6 +1,7 @@
 //! Scoring extraction against a gold file (`../shared/testdata/gold/gold_facts.tsv`:
 //! `path`, `gold_name`, `gold_n_jobs`, `gold_skills`; an empty cell is not assessed).
 
+use crate::corpus_eval::matching::{skill_found, skill_names};
 use facts::lexicon::SkillLexicon;
 use facts::model::{ContactKind, FactValue};
 
@@ -68,26 +69,8 @@ pub fn score(gold: &Gold, facts: &[FactValue], lexicon: &dyn SkillLexicon) -> Sc
     });
     let name = gold.name.as_ref().map(|g| extracted_name.as_ref().is_some_and(|e| normalise(e) == normalise(g)));
     let jobs = gold.jobs.map(|g| (counted_jobs(facts), g));
-    let skill_names: Vec<String> = facts
-        .iter()
-        .filter_map(|f| match f {
-            FactValue::Skill(s) => Some(s.name.clone()),
-            FactValue::Requirement(r) => Some(r.skill.clone()),
-            FactValue::Language(l) => Some(l.name.clone()),
-            _ => None,
-        })
-        .collect();
-    let found = |gold: &str| {
-        let canonical = lexicon.canonical(gold).map(|c| normalise(&c));
-        let g = normalise(gold);
-        let g_words = gold.to_lowercase();
-        skill_names.iter().any(|s| {
-            let n = normalise(s);
-            n == g
-                || canonical.as_ref() == Some(&n)
-                || s.to_lowercase().split(|c: char| !c.is_alphanumeric() && c != '+' && c != '#').any(|w| w == g_words)
-        })
-    };
+    let skill_names = skill_names(facts);
+    let found = |gold: &str| skill_found(gold, &skill_names, lexicon);
     let missing_skills: Vec<String> = gold.skills.iter().filter(|s| !found(s)).cloned().collect();
     Score {
         name,

@@ -327,22 +327,20 @@ impl ExtractService {
         let now = domain::now_rfc3339();
         let parsed = Doc::new(event.document_id, &pages, now.clone());
         // A document named another kind whose résumé reading is substantial is read as a résumé too,
-        // unless the user named the kind: then it is read as that kind alone.
-        let resume_score = match record.kind_source {
-            KindSource::Classifier => record.kind_scores.as_ref().and_then(|s| s.get(&DocumentKind::Resume)).copied(),
-            KindSource::User => None,
+        // unless the user named the kind: then it is read as that kind alone, and anything an
+        // earlier reading alone gave is withdrawn as the kind's change.
+        let (resume_score, reason) = match record.kind_source {
+            KindSource::Classifier => (
+                record.kind_scores.as_ref().and_then(|s| s.get(&DocumentKind::Resume)).copied(),
+                ChangeReason::NotReproduced,
+            ),
+            KindSource::User => (None, ChangeReason::KindChanged),
         };
         let mut found = facts::extract_scored(event.kind, resume_score, &parsed, self.lexicon.as_ref());
         found.extend(self.proposed(&parsed).await);
         let mut knowledge = self.knowledge.load(user).await?;
         let before = knowledge.edges.clone();
         let matcher = RuleMatcher { today: today() };
-        // Only a kind the user set brings a document back here with the same
-        // content; anything an earlier reading alone gave is withdrawn.
-        let reason = match record.kind_source {
-            KindSource::User => ChangeReason::KindChanged,
-            KindSource::Classifier => ChangeReason::NotReproduced,
-        };
         let (report, retraction) = knowledge.reread(event.document_id, found, &matcher, reason, &now);
         let written = self.knowledge.save(user, &mut knowledge, &before, &now).await?;
         let touched: Vec<facts::model::FactId> = report.added.iter().chain(&report.merged).cloned().collect();

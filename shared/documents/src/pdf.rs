@@ -66,12 +66,10 @@ fn load(bytes: &[u8]) -> Result<Document, ExtractError> {
         password: Some(String::new()),
         ..LoadOptions::default()
     };
-    let first = Document::load_mem_with_options(bytes, options(false));
-    if let Ok(doc) = &first
-        && !doc.get_pages().is_empty()
-    {
-        return first.map_err(|e| ExtractError::MalformedPdf(e.to_string()));
-    }
+    let first = match Document::load_mem_with_options(bytes, options(false)) {
+        Ok(doc) if !doc.get_pages().is_empty() => return Ok(doc),
+        first => first,
+    };
     match (first, Document::load_mem_with_options(bytes, options(true))) {
         (_, Ok(doc)) if !doc.get_pages().is_empty() => Ok(doc),
         (Ok(doc), _) => Ok(doc),

@@ -31,6 +31,11 @@ const SHIPPED_SHA256: &str = include_str!("../model/job_header.json.sha256");
 static MODEL: LazyLock<Option<SoftmaxModel>> =
     LazyLock::new(|| SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256).ok().filter(|m| m.dimensions() == FEATURES));
 
+/// Whether a segment reads as a place ("Berlin, Germany", "Austin, TX").
+pub fn is_place(text: &str) -> bool {
+    is_location(text)
+}
+
 /// The shipped model (`None` only if its file was replaced without its hash:
 /// the rules then decide alone).
 pub fn model() -> Option<&'static SoftmaxModel> {
@@ -86,7 +91,7 @@ pub fn segments(doc: &Doc<'_>, anchor: usize, window: std::ops::Range<usize>) ->
         for m in SEGMENT_SEPARATOR.find_iter(&text) {
             // Not inside parentheses: "Assistant (part-time, 12 h/week)" is one segment.
             let open = text[..m.start()].matches('(').count() > text[..m.start()].matches(')').count();
-            if open || m.start() < last {
+            if open {
                 continue;
             }
             parts.push((clean_segment(&text[last..m.start()]), after_at));

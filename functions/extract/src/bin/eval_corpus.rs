@@ -77,10 +77,6 @@ struct Results {
     missing: Vec<String>,
 }
 
-fn kind_name(k: DocumentKind) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 fn run(entry: &CorpusEntry, classifier: &KindClassifier, results: &mut Results, show: bool) -> Result<(), String> {
     let Ok(bytes) = std::fs::read(&entry.file) else {
         results.missing.push(entry.id.clone());
@@ -102,11 +98,11 @@ fn run(entry: &CorpusEntry, classifier: &KindClassifier, results: &mut Results, 
     let kind_note = if judgement.kind == entry.kind {
         String::new()
     } else {
-        format!(" KIND {} (resume {:.2})", kind_name(judgement.kind), resume_score.unwrap_or(0.0))
+        format!(" KIND {} (resume {:.2})", judgement.kind.as_str(), resume_score.unwrap_or(0.0))
     };
     let Some(gold) = &entry.gold else {
         if show && !kind_note.is_empty() {
-            println!("{split} {:<40} {}{kind_note}", entry.id, kind_name(entry.kind));
+            println!("{split} {:<40} {}{kind_note}", entry.id, entry.kind.as_str());
         }
         return Ok(());
     };

@@ -61,27 +61,13 @@ fn samples_of(pages: &[PageText], gold: &[GoldJob]) -> Vec<(Vec<f32>, usize)> {
                 (true, true) => continue,
                 (true, false) => TITLE,
                 (false, true) => ORGANISATION,
-                _ if facts_is_location(&s.text) => LOCATION,
+                _ if job_header::is_place(&s.text) => LOCATION,
                 _ => LABELS.len() - 1,
             };
             out.push((job_header::features(s), label));
         }
     }
     out
-}
-
-/// A place as the labeller's location feature reads it.
-fn facts_is_location(text: &str) -> bool {
-    job_header::features(&job_header::Segment {
-        text: text.to_owned(),
-        line: 0,
-        offset: 0,
-        index_in_line: 0,
-        segments_in_line: 1,
-        after_at: false,
-        line_is_bullet: false,
-    })[job_header::BUCKETS + 12]
-        > 0.0
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

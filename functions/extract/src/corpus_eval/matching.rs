@@ -166,7 +166,22 @@ fn describe_job(job: &Job) -> String {
     )
 }
 
-fn skill_found(gold: &str, names: &[String], lexicon: &dyn SkillLexicon) -> bool {
+/// The names of every skill, spoken language and required skill among the facts.
+pub fn skill_names(facts: &[FactValue]) -> Vec<String> {
+    facts
+        .iter()
+        .filter_map(|f| match f {
+            FactValue::Skill(s) => Some(s.name.clone()),
+            FactValue::Language(l) => Some(l.name.clone()),
+            FactValue::Requirement(r) => Some(r.skill.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A gold skill is found when a name has its letters, their canonical names
+/// agree, or a name holds it as whole words ("Python 3" holds "Python").
+pub fn skill_found(gold: &str, names: &[String], lexicon: &dyn SkillLexicon) -> bool {
     let g = words(gold);
     if g.is_empty() {
         return true;
@@ -279,15 +294,7 @@ pub fn score_resume(gold: &GoldResume, facts: &[FactValue], lexicon: &dyn SkillL
     score.institution.extracted = schools.iter().filter(|s| s.institution.is_some()).count();
     score.institution.gold = gold_schools.len();
     // Skills: recall of the listed ones.
-    let names: Vec<String> = facts
-        .iter()
-        .filter_map(|f| match f {
-            FactValue::Skill(s) => Some(s.name.clone()),
-            FactValue::Language(l) => Some(l.name.clone()),
-            FactValue::Requirement(r) => Some(r.skill.clone()),
-            _ => None,
-        })
-        .collect();
+    let names = skill_names(facts);
     score.missing_skills = gold.skills.iter().filter(|s| !skill_found(s, &names, lexicon)).cloned().collect();
     score.skills = FieldCounts {
         right: gold.skills.len() - score.missing_skills.len(),

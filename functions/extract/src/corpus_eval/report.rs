@@ -125,7 +125,6 @@ impl Confusion {
     }
 
     pub fn render(&self, label: &str) -> String {
-        const KINDS: [DocumentKind; 7] = DocumentKind::SETTABLE;
         let short = |k: DocumentKind| match k {
             DocumentKind::Resume => "res",
             DocumentKind::CoverLetter => "cov",
@@ -141,14 +140,17 @@ impl Confusion {
             self.right(),
             self.total(),
             self.accuracy(),
-            KINDS.iter().map(|k| format!("{:>5}", short(*k))).collect::<String>()
+            DocumentKind::SETTABLE.iter().map(|k| format!("{:>5}", short(*k))).collect::<String>()
         );
-        for gold in KINDS {
+        for gold in DocumentKind::SETTABLE {
             let Some(row) = self.cells.get(&gold) else { continue };
             out.push_str(&format!(
                 "  {:<10} {}\n",
                 short(gold),
-                KINDS.iter().map(|k| format!("{:>5}", row.get(k).copied().unwrap_or(0))).collect::<String>()
+                DocumentKind::SETTABLE
+                    .iter()
+                    .map(|k| format!("{:>5}", row.get(k).copied().unwrap_or(0)))
+                    .collect::<String>()
             ));
         }
         out
