@@ -10,7 +10,7 @@
 use crate::dates::DateRange;
 use crate::extract::Doc;
 use crate::resume::{ORG_SUFFIXES, SEGMENT_SEPARATOR, clean_segment, dated, has_org_word, has_title_word, is_location};
-use learn::{SoftmaxModel, hashed};
+use learn::{Folded, SoftmaxModel, hashed};
 use std::sync::LazyLock;
 
 /// The labels, in the model's order.
@@ -28,8 +28,11 @@ pub const REACH: usize = 2;
 const SHIPPED: &[u8] = include_bytes!("../model/job_header.json");
 const SHIPPED_SHA256: &str = include_str!("../model/job_header.json.sha256");
 
-static MODEL: LazyLock<Option<SoftmaxModel>> =
-    LazyLock::new(|| SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256).ok().filter(|m| m.dimensions() == FEATURES));
+static MODEL: LazyLock<Option<(SoftmaxModel, Folded)>> = LazyLock::new(|| {
+    let model = SoftmaxModel::from_shipped(SHIPPED, SHIPPED_SHA256).ok().filter(|m| m.dimensions() == FEATURES)?;
+    let folded = model.folded();
+    Some((model, folded))
+});
 
 /// Whether a segment reads as a place ("Berlin, Germany", "Austin, TX").
 pub fn is_place(text: &str) -> bool {
@@ -39,7 +42,7 @@ pub fn is_place(text: &str) -> bool {
 /// The shipped model (`None` only if its file was replaced without its hash:
 /// the rules then decide alone).
 pub fn model() -> Option<&'static SoftmaxModel> {
-    MODEL.as_ref()
+    MODEL.as_ref().map(|(m, _)| m)
 }
 
 /// One segment of a header window.
@@ -157,12 +160,22 @@ fn is_cjk(c: char) -> bool {
     ('\u{3040}'..='\u{9fff}').contains(&c) || ('\u{ac00}'..='\u{d7af}').contains(&c)
 }
 
-/// The model's input for one segment.
+/// The model's input for one segment, dense (for training).
 pub fn features(s: &Segment) -> Vec<f32> {
     let mut x = vec![0f32; FEATURES];
+    for (i, v) in sparse_features(s) {
+        x[i] += v;
+    }
+    x
+}
+
+/// The model's input for one segment as (feature, value) pairs: a few hashed
+/// words and the shape features that are not zero.
+pub fn sparse_features(s: &Segment) -> Vec<(usize, f32)> {
+    let mut x: Vec<(usize, f32)> = Vec::with_capacity(32);
     let lower = s.text.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '&').filter(|w| !w.is_empty()).collect();
-    let mut bump = |key: String| x[hashed(&key, BUCKETS)] += 1.0;
+    let mut bump = |key: String| x.push((hashed(&key, BUCKETS), 1.0));
     for (i, w) in words.iter().enumerate() {
         if w.chars().any(is_cjk) {
             let chars: Vec<char> = w.chars().collect();
@@ -183,7 +196,7 @@ pub fn features(s: &Segment) -> Vec<f32> {
             bump(format!("f:{w}"));
         }
     }
-    let d = &mut x[BUCKETS..];
+    let mut d = [0f32; DENSE];
     let offset = (s.offset + REACH as i32).clamp(0, 2 * REACH as i32) as usize;
     d[offset] = 1.0; // 0..=4
     d[5] = f32::from(u8::from(s.index_in_line == 0));
@@ -211,6 +224,7 @@ pub fn features(s: &Segment) -> Vec<f32> {
     d[23] = f32::from(u8::from(s.line_is_bullet));
     d[24] = f32::from(u8::from(s.text.chars().any(is_cjk)));
     d[25] = (s.text.chars().count() as f32 / 40.0).min(2.0);
+    x.extend(d.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| (BUCKETS + i, *v)));
     x
 }
 
@@ -225,8 +239,8 @@ pub struct Reading {
 
 /// Labels a window's segments; `None` without a model.
 pub fn read(segments: &[Segment]) -> Option<Reading> {
-    let model = model()?;
-    let probs: Vec<Vec<f32>> = segments.iter().map(|s| model.probabilities(&features(s))).collect();
+    let (_, model) = MODEL.as_ref()?;
+    let probs: Vec<Vec<f32>> = segments.iter().map(|s| model.probabilities_sparse(&sparse_features(s))).collect();
     let best = |label: usize, taken: &[usize]| {
         (0..segments.len())
             .filter(|i| !taken.contains(i))

@@ -170,6 +170,52 @@ impl SoftmaxModel {
     }
 }
 
+/// A model with its standardisation folded into the weights, laid out one
+/// row of label weights per feature: logits of a sparse input (most features
+/// zero, as hashed words are) cost one row per non-zero feature.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    labels: usize,
+    /// `features × labels`: weight / scale.
+    weights: Vec<f32>,
+    /// bias − Σ weight · mean / scale, per label.
+    bias: Vec<f32>,
+}
+
+impl SoftmaxModel {
+    /// The same model for sparse inputs (equal up to rounding).
+    pub fn folded(&self) -> Folded {
+        let k = self.labels.len();
+        let d = self.dimensions();
+        let mut weights = vec![0f32; d * k];
+        let mut bias = self.bias.clone();
+        for (label, row) in self.weights.iter().enumerate() {
+            for i in 0..d {
+                let w = row[i] / self.scale[i];
+                weights[i * k + label] = w;
+                bias[label] -= w * self.mean[i];
+            }
+        }
+        Folded { labels: k, weights, bias }
+    }
+}
+
+impl Folded {
+    /// Probabilities per label of an input given as (feature, value) pairs
+    /// (features not named are zero).
+    pub fn probabilities_sparse(&self, x: &[(usize, f32)]) -> Vec<f32> {
+        let mut logits = self.bias.clone();
+        for &(i, v) in x {
+            if let Some(row) = self.weights.get(i * self.labels..(i + 1) * self.labels) {
+                for (l, w) in logits.iter_mut().zip(row) {
+                    *l += w * v;
+                }
+            }
+        }
+        softmax(&logits)
+    }
+}
+
 fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::MIN, f32::max);
     let e: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
@@ -210,6 +256,26 @@ mod tests {
         assert_eq!(back.dimensions(), 3);
         let tampered = json.replacen('1', "2", 1);
         assert!(matches!(SoftmaxModel::from_shipped(tampered.as_bytes(), &hash), Err(ModelError::Hash { .. })));
+    }
+
+    #[test]
+    fn the_folded_model_gives_the_dense_probabilities_for_a_sparse_input() {
+        let labels = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let samples: Vec<(Vec<f32>, usize)> = (0..30)
+            .map(|i| {
+                let mut x = vec![0f32; 6];
+                x[i % 3] = 1.0;
+                x[3 + i % 2] = (i as f32 * 0.7).cos();
+                (x, i % 3)
+            })
+            .collect();
+        let model = SoftmaxModel::train(&samples, &labels, Training::default(), String::new());
+        let folded = model.folded();
+        let dense = [0.0, 1.0, 0.0, 0.5, 0.0, 0.0];
+        let sparse = [(1, 1.0), (3, 0.5)];
+        for (a, b) in model.probabilities(&dense).iter().zip(folded.probabilities_sparse(&sparse)) {
+            assert!((a - b).abs() < 1e-5, "{a} {b}");
+        }
     }
 
     #[test]
